@@ -1,0 +1,91 @@
+"""The petitions service: create_app() builds the Flask app from small register_* steps."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from petitions import config
+from petitions.database import tune_sqlite
+from petitions.extensions import babel, csrf, db, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    register_celery(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "en")
+    with app.app_context():
+        tune_sqlite(db.engine)
+    # Import models so that Alembic and create_all see every table.
+    from petitions.mail import models as _mail  # noqa: F401
+    from petitions.newsletter import models as _newsletter  # noqa: F401
+    from petitions.signing import models as _signing  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from petitions.mail.commands import bp as mail_cli
+    from petitions.signing.routes import bp as signing
+
+    app.register_blueprint(signing)
+    app.register_blueprint(mail_cli)
+    if app.config["MAIL_CATCHER"] and app.config["APP_ENV"] != "production":
+        from petitions.mail.dev import bp as devmail
+
+        app.register_blueprint(devmail)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from petitions.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from petitions.demo import demo_command
+
+    app.cli.add_command(demo_command)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from petitions.text import format_count, render_markdown
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["count"] = format_count
+    app.jinja_env.globals["dev_mail"] = "devmail" in app.blueprints
+
+
+def register_celery(app: Flask) -> None:
+    from petitions.celery import celery_init_app
+
+    celery_init_app(app)

@@ -1,0 +1,178 @@
+"""Settings, read from the environment once and validated at start-up.
+
+Every variable is listed in README.md and .env.example. A bad value stops the
+process with one line that names the variable and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(SystemExit):
+    """A setting is missing or malformed; exits with one readable line, no traceback."""
+
+    def __init__(self, variable: str, problem: str):
+        self.variable = variable
+        self.problem = problem
+        super().__init__(f"Configuration error: {variable}: {problem}")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    implicit_tls: bool = False
+    starttls: bool = False
+    timeout: float = 15.0
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ConfigError("SMTP_URL", "must start with smtp:// or smtps://")
+    if not parts.hostname:
+        raise ConfigError("SMTP_URL", "has no host name")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("SMTP_URL", "has a port that is not a number") from None
+    query = parse_qs(parts.query)
+    flag = (query.get("starttls") or ["0"])[0].lower()
+    if flag not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError("SMTP_URL", "starttls must be 1 or 0")
+    implicit = parts.scheme == "smtps"
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port or (465 if implicit else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        implicit_tls=implicit,
+        starttls=flag in ("1", "true", "yes"),
+    )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the spellings platforms use and always drive PostgreSQL with psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith(("postgresql+psycopg://", "sqlite://")):
+        return url
+    raise ConfigError(
+        "DATABASE_URL", "must be a postgresql:// (or postgres://) URL or a sqlite:/// path"
+    )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(name, "must be greater than zero")
+    return value
+
+
+def _secret_key(env: Mapping[str, str], app_env: str, instance_path: Path) -> str:
+    key = env.get("SECRET_KEY", "").strip()
+    if key:
+        if app_env == "production" and len(key) < 32:
+            raise ConfigError("SECRET_KEY", "must be at least 32 characters in production")
+        return key
+    if app_env == "production":
+        raise ConfigError("SECRET_KEY", "is required in production (e.g. 64 random hex characters)")
+    # Development keeps one generated key so sessions and email links survive restarts.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    url = env.get("BASE_URL", "").strip() or "http://localhost:5000"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("BASE_URL", "must be an absolute http:// or https:// URL")
+    if parts.query or parts.fragment:
+        raise ConfigError("BASE_URL", "must not have a query or fragment")
+    return url.rstrip("/")
+
+
+def _mail_from(env: Mapping[str, str], base_url: str) -> str:
+    host = urlsplit(base_url).hostname or "localhost"
+    default_domain = host if "." in host else "localhost.localdomain"
+    sender = env.get("MAIL_FROM", "").strip() or f"Petitions <petitions@{default_domain}>"
+    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
+    try:
+        validate_email(address, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ConfigError("MAIL_FROM", f"is not a valid sender address ({exc})") from None
+    return sender
+
+
+def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
+    """Turn the environment into Flask config keys. Raises ConfigError on bad input."""
+    instance = Path(instance_path)
+    app_env = env.get("APP_ENV", "development").strip().lower() or "development"
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError("APP_ENV", f"must be one of {', '.join(ENVIRONMENTS)}")
+
+    raw_db = env.get("DATABASE_URL", "").strip()
+    if not raw_db and app_env == "production":
+        raise ConfigError("DATABASE_URL", "is required in production")
+    database_url = normalise_database_url(raw_db or f"sqlite:///{instance / 'petitions.sqlite3'}")
+
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss"):
+        raise ConfigError("REDIS_URL", "must start with redis:// or rediss://")
+
+    smtp_url = env.get("SMTP_URL", "").strip() or None
+    if smtp_url is None and app_env == "production":
+        raise ConfigError("SMTP_URL", "is required in production (the mail catcher is for development)")
+    catcher_port = _positive_int(env, "MAIL_CATCHER_PORT", 1025)
+    smtp = parse_smtp_url(smtp_url or f"smtp://127.0.0.1:{catcher_port}")
+
+    base_url = _base_url(env)
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": _secret_key(env, app_env, instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "SMTP": smtp,
+        "MAIL_CATCHER": smtp_url is None,
+        "MAIL_CATCHER_PORT": catcher_port,
+        "MAIL_CATCHER_DIR": str(instance / "mail"),
+        "BASE_URL": base_url,
+        "MAIL_FROM": _mail_from(env, base_url),
+        "CONFIRMATION_MAX_AGE_DAYS": _positive_int(env, "CONFIRMATION_MAX_AGE_DAYS", 7),
+        "COUNT_REFRESH_SECONDS": _positive_int(env, "COUNT_REFRESH_SECONDS", 2),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BROKER_FOLDER": str(instance / "broker"),
+    }
+
+
+def from_environment(instance_path: str) -> dict:
+    return load_settings(os.environ, instance_path)

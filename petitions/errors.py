@@ -1,0 +1,67 @@
+"""Every error is a friendly page (or JSON under .json / API paths), never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Something was wrong with that request"), _("Please go back and try again.")),
+        404: (
+            _("Page not found"),
+            _("We couldn't find that page. The link may be mistyped or out of date."),
+        ),
+        405: (_("Not allowed"), _("That page can't be used this way.")),
+        410: (_("This is no longer available"), _("The page you asked for has been removed.")),
+        413: (
+            _("That was too much to send"),
+            _("The form you sent was too large. Please shorten it and try again."),
+        ),
+        429: (_("Too many requests"), _("Please wait a little and try again.")),
+        500: (
+            _("Sorry, something went wrong"),
+            _("We've been told about it. Please try again in a few minutes."),
+        ),
+    }
+
+
+def _wants_json() -> bool:
+    return request.path.endswith(".json") or request.path.startswith("/api/")
+
+
+def render_error(status: int, title: str | None = None, detail: str | None = None):
+    default_title, default_detail = _messages().get(status, _messages()[400])
+    title, detail = title or default_title, detail or default_detail
+    if _wants_json():
+        return jsonify(error=title, detail=detail, status=status), status
+    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_error(
+            400,
+            _("Your form expired"),
+            _("For your security, forms expire. Please go back, reload the page and try again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code and error.code < 400:
+            return error
+        return render_error(error.code or 500)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        log.error("unhandled error on %s %s", request.method, request.path,
+                  exc_info=error.original_exception)
+        return render_error(500)

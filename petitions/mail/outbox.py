@@ -1,0 +1,72 @@
+"""Writing outbox rows, and nudging the worker once they are committed."""
+
+from __future__ import annotations
+
+import logging
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from flask import current_app, has_app_context, render_template
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from petitions.extensions import db
+from petitions.mail.models import OutboxMessage
+from petitions.mail.render import inline_css
+
+log = logging.getLogger(__name__)
+NUDGE_FLAG = "outbox_nudge"
+
+
+def absolute_url(path: str) -> str:
+    return current_app.config["BASE_URL"] + path
+
+
+def queue_email(kind: str, to: str, context: dict, **links) -> OutboxMessage:
+    """Render templates/email/<kind>/ and add an outbox row to the current transaction.
+
+    The caller commits; the worker is nudged only after that commit succeeds.
+    """
+    context = {**context, "base_url": current_app.config["BASE_URL"]}
+    subject = render_template(f"email/{kind}/subject.txt", **context).strip()
+    text_body = render_template(f"email/{kind}/body.txt", **context)
+    html_body = inline_css(render_template(f"email/{kind}/body.html", subject=subject, **context))
+    domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+    message = OutboxMessage(
+        kind=kind,
+        to_address=to,
+        subject=" ".join(subject.split()),
+        text_body=text_body,
+        html_body=html_body,
+        headers={"Auto-Submitted": "auto-generated"},
+        message_id=make_msgid(domain=domain),
+        **links,
+    )
+    db.session.add(message)
+    db.session.info[NUDGE_FLAG] = True
+    return message
+
+
+def nudge_worker() -> bool:
+    """Ask a worker to deliver due mail now. Failure is harmless: the sweeper catches up."""
+    from petitions.mail.tasks import deliver_outbox
+
+    try:
+        deliver_outbox.apply_async(retry=False)
+    except Exception as exc:  # the broker is down or unreachable; the row is safe
+        log.warning("outbox nudge not sent (%s); the periodic sweep will deliver", exc)
+        return False
+    return True
+
+
+@event.listens_for(Session, "after_commit")
+def _nudge_after_commit(session: Session) -> None:
+    if not session.info.pop(NUDGE_FLAG, False) or not has_app_context():
+        return
+    if current_app.config.get("OUTBOX_NUDGE", True):
+        nudge_worker()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_nudge(session: Session, _previous_transaction) -> None:
+    session.info.pop(NUDGE_FLAG, None)

@@ -1,0 +1,1 @@
+"""Categories and articles from the news site; subscriptions and digests build on them."""

@@ -1,0 +1,1 @@
+"""Petitions, signatures, double opt-in confirmation and counting."""

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,10}$")
+US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+DEFAULT_COUNTRY = "US"
+
+
+@lru_cache(maxsize=8)
+def _country_choices(locale_name: str) -> tuple[tuple[str, str], ...]:
+    """ISO 3166 alpha-2 countries, named in the reader's language (from Babel's CLDR data)."""
+    territories = Locale.parse(locale_name).territories
+    pairs = [
+        (code, name)
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
+        and not code.startswith("X")
+    ]
+    return tuple(sorted(pairs, key=lambda pair: pair[1]))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return list(_country_choices(str(get_locale() or "en")))
+
+
+def country_name(code: str) -> str:
+    return dict(_country_choices(str(get_locale() or "en"))).get(code, code)
+
+
+def _no_control_characters(form, field) -> None:
+    if field.data and CONTROL_CHARS.search(field.data.replace("\r\n", "\n").replace("\n", "")):
+        raise ValidationError(_l("Please remove special characters."))
+
+
+class SignatureForm(FlaskForm):
+    name = StringField(
+        _l("Full name"),
+        validators=[
+            DataRequired(_l("Enter your name.")),
+            Length(max=100, message=_l("Your name must be 100 characters or fewer.")),
+            _no_control_characters,
+        ],
+        filters=[lambda v: " ".join(v.split()) if v else v],
+    )
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("Your email address must be 254 characters or fewer.")),
+        ],
+        filters=[lambda v: v.strip() if v else v],
+    )
+    postcode = StringField(
+        _l("ZIP or postal code"),
+        validators=[
+            DataRequired(_l("Enter your ZIP or postal code.")),
+            Length(max=12, message=_l("Your postal code must be 12 characters or fewer.")),
+        ],
+        filters=[lambda v: " ".join(v.upper().split()) if v else v],
+    )
+    country = SelectField(_l("Country"), default=DEFAULT_COUNTRY, validate_choice=False)
+    comment = TextAreaField(
+        _l("Comment (optional)"),
+        validators=[
+            Optional(),
+            Length(max=500, message=_l("Your comment must be 500 characters or fewer.")),
+            _no_control_characters,
+        ],
+        filters=[lambda v: v.strip() if v else v],
+    )
+    show_name_publicly = BooleanField(_l("Show my first name and country on this petition"))
+    email_updates = BooleanField(_l("Email me updates on this petition"))
+    subscribe_newsletter = BooleanField(_l("Subscribe me to the newsletter"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+
+    def validate_email(self, field) -> None:
+        try:
+            result = validate_email(field.data, check_deliverability=False)
+        except EmailNotValidError:
+            raise ValidationError(
+                _l("Enter an email address like name@example.com.")
+            ) from None
+        field.data = result.normalized
+
+    def validate_country(self, field) -> None:
+        if field.data not in dict(self.country.choices):
+            raise ValidationError(_l("Choose your country from the list."))
+
+    def validate_postcode(self, field) -> None:
+        if self.country.data == "US":
+            if not US_ZIP.match(field.data):
+                raise ValidationError(_l("Enter a 5-digit ZIP code, like 20004."))
+        elif not POSTCODE.match(field.data):
+            raise ValidationError(_l("Enter a postal code using letters, digits and spaces."))

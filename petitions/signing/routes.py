@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from petitions.extensions import db
+from petitions.signing.forms import SignatureForm, country_name
+from petitions.signing.models import Petition, PetitionState, Signature, SignatureState
+from petitions.signing.service import (
+    ConfirmOutcome,
+    SignatureDetails,
+    confirm_signature,
+    load_for_confirmation,
+    sign_petition,
+)
+
+bp = Blueprint("signing", __name__)
+RECENT_SIGNERS = 10
+
+
+def _public_petition(slug: str) -> Petition:
+    if len(slug) > 80:
+        abort(404)
+    petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
+    if petition is None or not petition.is_public:
+        abort(404)
+    return petition
+
+
+def _recent_public_signers(petition: Petition) -> list[dict]:
+    rows = db.session.scalars(
+        select(Signature)
+        .where(
+            Signature.petition_id == petition.id,
+            Signature.state == SignatureState.CONFIRMED,
+            Signature.show_name_publicly.is_(True),
+        )
+        .order_by(Signature.confirmed_at.desc())
+        .limit(RECENT_SIGNERS)
+    )
+    return [
+        {"first_name": s.first_name, "region": country_name(s.country), "at": s.confirmed_at}
+        for s in rows
+    ]
+
+
+def _render_petition(petition: Petition, form: SignatureForm, status: int = 200):
+    page = render_template(
+        "signing/petition.html",
+        petition=petition,
+        form=form,
+        recent_signers=_recent_public_signers(petition),
+        refresh_seconds=current_app.config["COUNT_REFRESH_SECONDS"],
+    )
+    return page, status
+
+
+@bp.get("/")
+def index():
+    petitions = db.session.scalars(
+        select(Petition)
+        .where(Petition.state == PetitionState.OPEN)
+        .order_by(Petition.signature_count.desc(), Petition.created_at.desc())
+    ).all()
+    return render_template("signing/index.html", petitions=[p for p in petitions if p.is_open])
+
+
+@bp.get("/petitions/<slug>")
+def petition(slug: str):
+    return _render_petition(_public_petition(slug), SignatureForm())
+
+
+@bp.post("/petitions/<slug>/sign")
+def sign(slug: str):
+    petition = _public_petition(slug)
+    if not petition.is_open:
+        return _render_petition(petition, SignatureForm(), status=409)
+    form = SignatureForm()
+    if not form.validate_on_submit():
+        return _render_petition(petition, form, status=422)
+    details = SignatureDetails(
+        name=form.name.data,
+        email=form.email.data,
+        postcode=form.postcode.data,
+        country=form.country.data,
+        comment=form.comment.data,
+        show_name_publicly=form.show_name_publicly.data,
+        email_updates=form.email_updates.data,
+        subscribe_newsletter=form.subscribe_newsletter.data,
+    )
+    sign_petition(petition, details, ip=request.remote_addr)
+    return redirect(url_for("signing.check_email", slug=petition.slug), code=303)
+
+
+@bp.get("/petitions/<slug>/check-email")
+def check_email(slug: str):
+    # The same page for new, pending and already-confirmed addresses: it reveals nothing.
+    return render_template("signing/check_email.html", petition=_public_petition(slug))
+
+
+@bp.get("/petitions/<slug>/count.json")
+def count(slug: str):
+    petition = _public_petition(slug)
+    response = jsonify(
+        slug=petition.slug,
+        signature_count=petition.signature_count,
+        goal=petition.goal,
+        state=PetitionState.CLOSED.value
+        if petition.state == PetitionState.OPEN and not petition.is_open
+        else petition.state,
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["COUNT_REFRESH_SECONDS"]
+    return response
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    if request.method == "GET":
+        # Link scanners open every URL in an email: looking at this page changes nothing.
+        result = load_for_confirmation(token)
+    else:
+        result = confirm_signature(token)
+    template, status = {
+        ConfirmOutcome.CONFIRMED: (
+            "signing/confirm.html" if request.method == "GET" else "signing/confirmed.html",
+            200,
+        ),
+        ConfirmOutcome.ALREADY_CONFIRMED: ("signing/confirmed.html", 200),
+        ConfirmOutcome.CLOSED: ("signing/confirm_closed.html", 409),
+        ConfirmOutcome.EXPIRED: ("signing/token_problem.html", 410),
+        ConfirmOutcome.INVALID: ("signing/token_problem.html", 404),
+    }[result.outcome]
+    signature = result.signature
+    return (
+        render_template(
+            template,
+            outcome=result.outcome.value,
+            token=token,
+            petition=signature.petition if signature else None,
+            just_confirmed=request.method == "POST",
+        ),
+        status,
+    )

@@ -1,0 +1,20 @@
+"""Celery entry point: `celery -A worker worker` and `celery -A worker beat`."""
+
+from celery.schedules import crontab
+
+from petitions import create_app
+
+flask_app = create_app()
+celery_app = flask_app.extensions["celery"]
+
+celery_app.conf.beat_schedule = {
+    "fold-signature-counts": {
+        "task": "signing.fold_counts",
+        "schedule": float(flask_app.config["COUNT_REFRESH_SECONDS"]),
+        "options": {"expires": 10},
+    },
+    "sweep-outbox": {"task": "outbox.sweep", "schedule": 30.0, "options": {"expires": 60}},
+    "expire-pending-signatures": {"task": "signing.expire_pending", "schedule": crontab(minute=7)},
+    "purge-sent-outbox": {"task": "outbox.purge", "schedule": crontab(minute=17, hour=3)},
+    "nightly-recount": {"task": "signing.recount", "schedule": crontab(minute=30, hour=3)},
+}
