@@ -171,6 +171,7 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "WTF_CSRF_TIME_LIMIT": None,
         "BROKER_FOLDER": str(instance / "broker"),
+        "CELERY_QUEUE": env.get("CELERY_QUEUE", "").strip() or "celery",
     }
 
 

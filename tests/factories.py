@@ -1,0 +1,69 @@
+"""factory_boy factories, one per model, bound to Flask-SQLAlchemy's session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from petitions.database import utcnow
+from petitions.extensions import db
+from petitions.newsletter.models import Article, Category
+from petitions.signing.canonical import canonical_email
+from petitions.signing.models import Petition, Signature
+
+
+class _Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+class CategoryFactory(_Base):
+    class Meta:
+        model = Category
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+class PetitionFactory(_Base):
+    class Meta:
+        model = Petition
+
+    slug = factory.Sequence(lambda n: f"petition-{n}")
+    title = factory.Sequence(lambda n: f"Petition number {n}")
+    summary = "Keep local police out of federal immigration enforcement."
+    body = "We ask the **Council** to act.\n\n<script>alert(1)</script>"
+    target = "Mayor and Council of the District of Columbia"
+    goal = 1000
+    state = "open"
+    closes_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+    category = factory.SubFactory(CategoryFactory)
+
+
+class SignatureFactory(_Base):
+    class Meta:
+        model = Signature
+
+    petition = factory.SubFactory(PetitionFactory)
+    name = factory.Sequence(lambda n: f"Signer {n}")
+    email = factory.Sequence(lambda n: f"signer{n}@example.org")
+    canonical_email = factory.LazyAttribute(lambda o: canonical_email(o.email))
+    postcode = "20004"
+    country = "US"
+    state = "pending"
+    confirmation_sends = 1
+    ip_address = "127.0.0.1"
+
+
+class ArticleFactory(_Base):
+    class Meta:
+        model = Article
+
+    title = factory.Sequence(lambda n: f"Headline {n}")
+    url = factory.Sequence(lambda n: f"https://news.example/articles/{n}")
+    published_at = factory.LazyFunction(utcnow)
+    category = factory.SubFactory(CategoryFactory)
