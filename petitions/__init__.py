@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import get_locale
 
 from petitions import config
 from petitions.database import tune_sqlite
@@ -80,10 +81,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from petitions.text import format_count, render_markdown
+    from petitions.text import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["count"] = format_count
+    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["dev_mail"] = "devmail" in app.blueprints
 
 

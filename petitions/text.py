@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import nh3
-from babel.numbers import format_decimal
-from flask_babel import get_locale
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -26,7 +24,3 @@ def render_markdown(source: str | None) -> Markup:
     )
     return Markup(clean)
 
-
-def format_count(value: int) -> str:
-    """12345 -> "12,345" (grouped for the reader's locale)."""
-    return format_decimal(value, locale=str(get_locale() or "en"))

@@ -138,7 +138,7 @@ def confirm(token: str):
             outcome=result.outcome.value,
             token=token,
             petition=signature.petition if signature else None,
-            just_confirmed=request.method == "POST",
+            just_confirmed=result.outcome == ConfirmOutcome.CONFIRMED,
         ),
         status,
     )

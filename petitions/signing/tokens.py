@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 SALT = "signature-confirmation"
 MAX_TOKEN_LENGTH = 200
@@ -44,9 +44,14 @@ def read_confirmation_token(token: str) -> TokenResult:
     try:
         payload = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        payload = exc.payload
+        # The signature is genuine but old. itsdangerous hands back the payload still
+        # encoded (base64 bytes), so decode it to learn which signature it names.
+        try:
+            payload = _serializer().load_payload(exc.payload)
+        except BadData:
+            return TokenResult(None, None)
         ok, ident, digest = _unpack(payload)
-        return TokenResult(ident if ok else None, digest, expired=True)
+        return TokenResult(ident if ok else None, digest if ok else None, expired=True)
     except BadSignature:
         return TokenResult(None, None)
     ok, ident, digest = _unpack(payload)
