@@ -26,7 +26,7 @@ def broker_settings(app: Flask) -> dict:
     # No server needed: messages are files in the instance folder, shared by the web,
     # worker and beat processes on this machine.
     folder = Path(app.config["BROKER_FOLDER"])
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "broker_url": "filesystem://",
@@ -34,6 +34,7 @@ def broker_settings(app: Flask) -> dict:
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         },
         "worker_enable_remote_control": False,

@@ -47,7 +47,9 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     try:
         port = parts.port
     except ValueError:
-        raise ConfigError("SMTP_URL", "has a port that is not a number") from None
+        port = 0
+    if port == 0:
+        raise ConfigError("SMTP_URL", "has a port that is not a number from 1 to 65535")
     query = parse_qs(parts.query)
     flag = (query.get("starttls") or ["0"])[0].lower()
     if flag not in ("0", "1", "true", "false", "yes", "no"):
@@ -149,6 +151,8 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
     if smtp_url is None and app_env == "production":
         raise ConfigError("SMTP_URL", "is required in production (the mail catcher is for development)")
     catcher_port = _positive_int(env, "MAIL_CATCHER_PORT", 1025)
+    if catcher_port > 65535:
+        raise ConfigError("MAIL_CATCHER_PORT", "must be a port number from 1 to 65535")
     smtp = parse_smtp_url(smtp_url or f"smtp://127.0.0.1:{catcher_port}")
 
     base_url = _base_url(env)

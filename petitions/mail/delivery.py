@@ -96,6 +96,12 @@ class SmtpConnection:
                 if attempt == 2:
                     raise TemporaryFailure(f"SMTP server disconnected: {exc}") from exc
                 continue
+            except smtplib.SMTPSenderRefused as exc:
+                # The server refuses us (credentials, sender domain), not this recipient:
+                # failing the message for good would fail every message. Retry the batch later.
+                self.close()
+                detail = _failure_for(exc.smtp_code, exc.smtp_error)
+                raise TemporaryFailure(f"sender refused: {detail}") from exc
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()))
                 raise _failure_for(code, reply) from exc

@@ -52,7 +52,9 @@ def nudge_worker() -> bool:
     from petitions.mail.tasks import deliver_outbox
 
     try:
-        deliver_outbox.apply_async(retry=False)
+        # Through this app's own Celery app (and so its broker and queue): the module-level
+        # task resolves to whichever Celery app was created last in the process.
+        current_app.extensions["celery"].tasks[deliver_outbox.name].apply_async(retry=False)
     except Exception as exc:  # the broker is down or unreachable; the row is safe
         log.warning("outbox nudge not sent (%s); the periodic sweep will deliver", exc)
         return False
