@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from petitions.config import ConfigError, load_settings
-from tests.conftest import PROJECT_ROOT
+from tests.support.environment import PROJECT_ROOT
 
 PRODUCTION = {
     "APP_ENV": "production",

@@ -17,9 +17,10 @@ from petitions.mail.models import OutboxMessage
 from petitions.mail.outbox import nudge_worker
 from petitions.mail.tasks import sweep_outbox
 from petitions.signing.models import Signature
-from tests.conftest import app_settings, wait_for
 from tests.factories import PetitionFactory
 from tests.mail.apps import build_extra_app
+from tests.support.apps import app_settings
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.slow
 DELIVERED_ONE = re.compile(r"Task outbox\.deliver\[[\w-]+\] succeeded in [\d.]+s: \{'sent': 1,")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from celery import current_app as current_celery
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 
 def build_extra_app(settings: dict, instance: Path):

@@ -8,8 +8,9 @@ from email.message import EmailMessage
 import pytest
 
 from petitions.mail.catcher import MailStore, start_catcher
-from tests.conftest import app_settings, free_port
 from tests.mail.apps import build_extra_app
+from tests.support.apps import app_settings
+from tests.support.processes import free_port
 
 CONFIRM_LINK = "http://petitions.test/confirm/abc.def"
 

@@ -17,7 +17,7 @@ from petitions.extensions import db
 from petitions.mail import delivery
 from petitions.mail.models import OutboxMessage
 from petitions.mail.tasks import purge_sent_outbox, sweep_outbox
-from tests.conftest import free_port
+from tests.support.processes import free_port
 
 MINUTE = timedelta(minutes=1)
 
