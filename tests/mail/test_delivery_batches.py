@@ -4,7 +4,6 @@ released by the sweep, and the purge of old sent mail."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from petitions.extensions import db
 from petitions.mail import delivery
 from petitions.mail.models import OutboxMessage
 from petitions.mail.tasks import purge_sent_outbox, sweep_outbox
+from tests.support.concurrency import run_concurrently
 from tests.support.processes import free_port
 
 MINUTE = timedelta(minutes=1)
@@ -118,25 +118,12 @@ def test_threads_delivering_at_once_send_each_of_60_messages_exactly_once(
     app, mail, add_outbox
 ):
     rows = add_outbox(*(f"reader{i}@example.org" for i in range(60)))
-    start = threading.Barrier(6)
-    results: list[dict] = []
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            with app.app_context():
-                start.wait(timeout=10)
-                results.append(delivery.deliver_due())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def worker() -> dict:
+        with app.app_context():
+            return delivery.deliver_due()
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    results = run_concurrently(worker, [()] * 6)
     assert sum(r["sent"] for r in results) == 60
     assert sum(r["retry"] + r["failed"] for r in results) == 0
     message_ids = [m.message["Message-ID"] for m in mail.messages]
@@ -147,26 +134,14 @@ def test_threads_delivering_at_once_send_each_of_60_messages_exactly_once(
 
 def test_threads_claiming_in_small_batches_never_claim_the_same_row_twice(app, add_outbox):
     rows = add_outbox(*(f"reader{i}@example.org" for i in range(60)))
-    start = threading.Barrier(6)
     claimed: list[list[int]] = []
-    errors: list[BaseException] = []
 
     def worker() -> None:
-        try:
-            with app.app_context():
-                start.wait(timeout=10)
-                while ids := delivery.claim_due(limit=4):
-                    claimed.append(ids)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        with app.app_context():
+            while ids := delivery.claim_due(limit=4):
+                claimed.append(ids)
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    run_concurrently(worker, [()] * 6)
     every_claim = [row_id for batch in claimed for row_id in batch]
     assert sorted(every_claim) == sorted(r.id for r in rows)  # each row once, none left out
     assert states(rows) == ["sending"] * 60

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -93,24 +91,3 @@ def signatures(**where) -> list[Signature]:
 def outbox(**where) -> list[OutboxMessage]:
     query = select(OutboxMessage).filter_by(**where).order_by(OutboxMessage.id)
     return list(db.session.scalars(query.execution_options(populate_existing=True)))
-
-
-def run_concurrently(function, argument_lists: list[tuple], timeout: float = 60.0) -> list:
-    """Call function(*arguments) once per entry, each in its own thread, all released together.
-
-    Returns the results in order and re-raises the first exception of any thread. A thread
-    has no Flask context of its own, so each request it makes gets its own app context
-    and database session, as in production.
-    """
-    # End the test's own transaction first: on SQLite it would hold the write lock
-    # (every transaction begins IMMEDIATE) and every thread would wait on it.
-    db.session.commit()
-    barrier = threading.Barrier(len(argument_lists))
-
-    def call(arguments):
-        barrier.wait(timeout)
-        return function(*arguments)
-
-    with ThreadPoolExecutor(max_workers=len(argument_lists)) as pool:
-        futures = [pool.submit(call, arguments) for arguments in argument_lists]
-        return [future.result(timeout=timeout) for future in futures]

@@ -11,7 +11,8 @@ from petitions.signing.counting import fold_confirmed_signatures, recount_all
 from petitions.signing.models import Petition
 from petitions.signing.tokens import make_confirmation_token
 from tests.factories import PetitionFactory, SignatureFactory
-from tests.signing.helpers import run_concurrently, signatures
+from tests.signing.helpers import signatures
+from tests.support.concurrency import run_concurrently
 
 
 def confirmed(petition, n: int):

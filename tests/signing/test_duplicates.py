@@ -9,7 +9,8 @@ from petitions.mail.delivery import deliver_due
 from petitions.signing.models import Signature
 from petitions.signing.service import SignatureDetails, SignOutcome, sign_petition
 from tests.factories import PetitionFactory, SignatureFactory
-from tests.signing.helpers import outbox, run_concurrently, sign, signatures
+from tests.signing.helpers import outbox, sign, signatures
+from tests.support.concurrency import run_concurrently
 
 CONFIRMATION, NOTICE = "signature_confirmation", "signature_already_confirmed"
 
