@@ -51,17 +51,30 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         tune_sqlite(db.engine)
     # Import models so that Alembic and create_all see every table.
+    from petitions.api import models as _api  # noqa: F401
     from petitions.mail import models as _mail  # noqa: F401
+    from petitions.newsletter import digest_models as _digests  # noqa: F401
     from petitions.newsletter import models as _newsletter  # noqa: F401
+    from petitions.newsletter import subscribers as _subscribers  # noqa: F401
     from petitions.signing import models as _signing  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
+    from petitions.api.articles import bp as api_articles
     from petitions.mail.commands import bp as mail_cli
+    from petitions.mail.webhooks import bp as webhooks
+    from petitions.newsletter.commands import bp as articles_cli
+    from petitions.newsletter.digest_commands import bp as digests_cli
+    from petitions.newsletter.routes import bp as newsletter
     from petitions.signing.routes import bp as signing
 
-    app.register_blueprint(signing)
-    app.register_blueprint(mail_cli)
+    # Machine-to-machine endpoints authenticate with tokens, not browser sessions.
+    csrf.exempt(api_articles)
+    csrf.exempt(webhooks)
+    for blueprint in (signing, newsletter, api_articles, webhooks):
+        app.register_blueprint(blueprint)
+    for command_group in (mail_cli, articles_cli, digests_cli):
+        app.register_blueprint(command_group)
     if app.config["MAIL_CATCHER"] and app.config["APP_ENV"] != "production":
         from petitions.mail.dev import bp as devmail
 

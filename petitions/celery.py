@@ -10,7 +10,12 @@ from flask import Flask
 
 from petitions.extensions import db
 
-TASK_MODULES = ["petitions.mail.tasks", "petitions.signing.tasks"]
+TASK_MODULES = [
+    "petitions.mail.tasks",
+    "petitions.signing.tasks",
+    "petitions.newsletter.tasks",
+    "petitions.newsletter.digest_tasks",
+]
 
 
 def broker_settings(app: Flask) -> dict:

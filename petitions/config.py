@@ -131,6 +131,71 @@ def _mail_from(env: Mapping[str, str], base_url: str) -> str:
     return sender
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(name, "must be greater than zero")
+    return value
+
+
+def _clock_time(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
+    raw = env.get(name, "").strip() or default
+    hours, _, minutes = raw.partition(":")
+    if not (hours.isdigit() and minutes.isdigit()) or int(hours) > 23 or int(minutes) > 59:
+        raise ConfigError(name, f"must be a time like 07:00, got {raw!r}")
+    return int(hours), int(minutes)
+
+
+def _newsletter_settings(env: Mapping[str, str], base_url: str, mail_from: str) -> dict:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    timezone = env.get("SITE_TIMEZONE", "").strip() or "America/New_York"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("SITE_TIMEZONE", f"is not a known time zone name: {timezone!r}") from None
+    weekly_day = env.get("DIGEST_WEEKLY_DAY", "").strip().lower() or "monday"
+    if weekly_day not in WEEKDAYS:
+        raise ConfigError("DIGEST_WEEKLY_DAY", "must be a day name such as monday")
+    feeds = env.get("ARTICLE_FEEDS", "").replace(",", " ").split()
+    for feed in feeds:
+        if urlsplit(feed).scheme not in ("http", "https"):
+            raise ConfigError("ARTICLE_FEEDS", f"must list http(s) URLs, got {feed!r}")
+    api_token = env.get("ARTICLES_API_TOKEN", "").strip() or None
+    if api_token and len(api_token) < 24:
+        raise ConfigError("ARTICLES_API_TOKEN", "must be at least 24 characters")
+    bounce_token = env.get("BOUNCE_WEBHOOK_TOKEN", "").strip() or None
+    if bounce_token and len(bounce_token) < 24:
+        raise ConfigError("BOUNCE_WEBHOOK_TOKEN", "must be at least 24 characters")
+    mail_domain = mail_from.rsplit("@", 1)[-1].rstrip(">").strip()
+    unsubscribe_mailto = env.get("UNSUBSCRIBE_MAILTO", "").strip() or f"unsubscribe@{mail_domain}"
+    try:
+        validate_email(unsubscribe_mailto, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ConfigError("UNSUBSCRIBE_MAILTO", f"is not a valid address ({exc})") from None
+    return {
+        "SITE_TIMEZONE": timezone,
+        "DIGEST_DAILY_AT": _clock_time(env, "DIGEST_DAILY_AT", "07:00"),
+        "DIGEST_WEEKLY_DAY": weekly_day,
+        "ARTICLE_FEEDS": feeds,
+        "ARTICLE_FEED_INTERVAL": _positive_int(env, "ARTICLE_FEED_INTERVAL", 15),
+        "ARTICLES_API_TOKEN": api_token,
+        "BOUNCE_WEBHOOK_TOKEN": bounce_token,
+        "MAIL_RATE_PER_SECOND": _positive_float(env, "MAIL_RATE_PER_SECOND", 50.0),
+        "UNSUBSCRIBE_MAILTO": unsubscribe_mailto,
+        "LIST_ID_DOMAIN": urlsplit(base_url).hostname or "localhost",
+    }
+
+
 def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
     """Turn the environment into Flask config keys. Raises ConfigError on bad input."""
     instance = Path(instance_path)
@@ -156,7 +221,9 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
     smtp = parse_smtp_url(smtp_url or f"smtp://127.0.0.1:{catcher_port}")
 
     base_url = _base_url(env)
+    mail_from = _mail_from(env, base_url)
     return {
+        **_newsletter_settings(env, base_url, mail_from),
         "APP_ENV": app_env,
         "SECRET_KEY": _secret_key(env, app_env, instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -166,7 +233,7 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
         "MAIL_CATCHER_PORT": catcher_port,
         "MAIL_CATCHER_DIR": str(instance / "mail"),
         "BASE_URL": base_url,
-        "MAIL_FROM": _mail_from(env, base_url),
+        "MAIL_FROM": mail_from,
         "CONFIRMATION_MAX_AGE_DAYS": _positive_int(env, "CONFIRMATION_MAX_AGE_DAYS", 7),
         "COUNT_REFRESH_SECONDS": _positive_int(env, "COUNT_REFRESH_SECONDS", 2),
         "MAX_CONTENT_LENGTH": 64 * 1024,

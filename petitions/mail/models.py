@@ -25,6 +25,11 @@ class OutboxMessage(db.Model):
         CheckConstraint("state IN ('pending', 'sending', 'sent', 'failed')", name="state_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         CheckConstraint("state <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        # A row carries its rendered bodies, or a payload its kind renders at send time.
+        CheckConstraint(
+            "(text_body IS NOT NULL AND html_body IS NOT NULL) OR payload IS NOT NULL",
+            name="has_content",
+        ),
         Index("ix_outbox_due", "state", "next_attempt_at"),
     )
 
@@ -32,8 +37,9 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(60))
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
-    text_body: Mapped[str] = mapped_column(Text)
-    html_body: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict | None] = mapped_column(JSON)
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     state: Mapped[str] = mapped_column(String(10), default=OutboxState.PENDING.value)
@@ -45,7 +51,33 @@ class OutboxMessage(db.Model):
     signature_id: Mapped[int | None] = mapped_column(
         ForeignKey("signatures.id", ondelete="SET NULL"), index=True
     )
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.kind} {self.state}>"
+
+
+class SuppressionReason(StrEnum):
+    HARD_BOUNCE = "hard_bounce"
+    COMPLAINT = "complaint"
+    MANUAL = "manual"
+
+
+class Suppression(db.Model):
+    """An address we must not mail again, except to confirm a new double opt-in."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (
+        CheckConstraint(
+            "reason IN ('hard_bounce', 'complaint', 'manual')", name="reason_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_email: Mapped[str] = mapped_column(String(254), unique=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,7 +22,9 @@ def absolute_url(path: str) -> str:
     return current_app.config["BASE_URL"] + path
 
 
-def queue_email(kind: str, to: str, context: dict, **links) -> OutboxMessage:
+def queue_email(
+    kind: str, to: str, context: dict, headers: dict[str, str] | None = None, **links
+) -> OutboxMessage:
     """Render templates/email/<kind>/ and add an outbox row to the current transaction.
 
     The caller commits; the worker is nudged only after that commit succeeds.
@@ -38,7 +40,7 @@ def queue_email(kind: str, to: str, context: dict, **links) -> OutboxMessage:
         subject=" ".join(subject.split()),
         text_body=text_body,
         html_body=html_body,
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
         message_id=make_msgid(domain=domain),
         **links,
     )

@@ -58,3 +58,17 @@ class Article(db.Model):
 
     def __repr__(self) -> str:
         return f"<Article {self.id} {self.title[:30]!r}>"
+
+
+class ArticleFeed(db.Model):
+    """An RSS/Atom/JSON feed polled by beat; its validators make an unchanged poll free."""
+
+    __tablename__ = "article_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
