@@ -10,6 +10,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.newsletter.models import Article, Category
+from petitions.newsletter.subscribers import Subscriber
 from petitions.signing.canonical import canonical_email
 from petitions.signing.models import Petition, Signature
 
@@ -67,3 +68,25 @@ class ArticleFactory(_Base):
     url = factory.Sequence(lambda n: f"https://news.example/articles/{n}")
     published_at = factory.LazyFunction(utcnow)
     category = factory.SubFactory(CategoryFactory)
+
+
+class SubscriberFactory(_Base):
+    class Meta:
+        model = Subscriber
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    canonical_email = factory.LazyAttribute(lambda o: canonical_email(o.email))
+    state = "active"
+    frequency = "daily"
+    confirmed_at = factory.LazyAttribute(
+        lambda o: None if o.state == "pending" else utcnow() - timedelta(days=30)
+    )
+    confirmation_sends = 1
+
+    @factory.post_generation
+    def follows(self, create, categories, **kwargs):
+        """SubscriberFactory(follows=[category, ...])"""
+        if categories:
+            self.categories.extend(categories)
+            if create:
+                db.session.commit()
