@@ -63,7 +63,7 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         beat_schedule_filename=str(Path(app.instance_path) / "celerybeat-schedule"),
-        timezone="UTC",
+        timezone=app.config["SITE_TIMEZONE"],
         task_default_queue=app.config["CELERY_QUEUE"],
         **broker_settings(app),
         **app.config.get("CELERY", {}),

@@ -1,22 +1,13 @@
 """Celery entry point: `celery -A worker worker` and `celery -A worker beat`."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from celery.schedules import crontab
 
 from petitions import create_app
-
-
-def now_in(timezone: str) -> datetime:
-    return datetime.now(ZoneInfo(timezone))
-
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
 
 daily_hour, daily_minute = flask_app.config["DIGEST_DAILY_AT"]
-site_timezone = flask_app.config["SITE_TIMEZONE"]
 celery_app.conf.beat_schedule = {
     "fold-signature-counts": {
         "task": "signing.fold_counts",
@@ -31,12 +22,10 @@ celery_app.conf.beat_schedule = {
         "task": "articles.poll_feeds",
         "schedule": 60.0 * flask_app.config["ARTICLE_FEED_INTERVAL"],
     },
-    # Digests run at a local time on the site's clock, whatever the servers' zone.
+    # Crontabs read the site's clock (Celery's timezone is SITE_TIMEZONE).
     "daily-digest": {
         "task": "digests.start",
-        "schedule": crontab(
-            minute=daily_minute, hour=daily_hour, nowfun=lambda: now_in(site_timezone)
-        ),
+        "schedule": crontab(minute=daily_minute, hour=daily_hour),
         "args": ("daily",),
     },
     "weekly-digest": {
@@ -45,7 +34,6 @@ celery_app.conf.beat_schedule = {
             minute=daily_minute,
             hour=daily_hour,
             day_of_week=flask_app.config["DIGEST_WEEKLY_DAY"][:3],
-            nowfun=lambda: now_in(site_timezone),
         ),
         "args": ("weekly",),
     },
