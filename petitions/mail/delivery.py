@@ -1,4 +1,4 @@
-"""Sending due outbox rows over one reused SMTP connection.
+"""Sending due outbox rows over one reused SMTP connection, at a steady rate.
 
 Each row is claimed (pending -> sending) in its own committed statement before any
 SMTP traffic, so two workers never send the same row. A row is marked sent right
@@ -11,8 +11,7 @@ drop the duplicate. Losing mail is worse than that rare duplicate.
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -20,24 +19,20 @@ from email.utils import format_datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from petitions.config import SmtpSettings
 from petitions.database import utcnow
 from petitions.extensions import db
+from petitions.mail import rendering
 from petitions.mail.models import OutboxMessage, OutboxState
+from petitions.mail.smtp import PermanentFailure, SmtpConnection, TemporaryFailure
+from petitions.mail.suppression import suppressed_among
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
 MAX_ATTEMPTS = 12
 SENDING_TIMEOUT = timedelta(minutes=10)
-
-
-class TemporaryFailure(Exception):
-    """Try again later: a 4xx reply, a dropped connection, a server that is not there."""
-
-
-class PermanentFailure(Exception):
-    """The server refused this message for good (a 5xx reply)."""
+# A suppressed address still gets these: they answer its own new double opt-in.
+SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation"}
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -46,92 +41,36 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
+    content = rendering.content_of(row)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to_address
-    message["Subject"] = row.subject
+    message["Subject"] = content.subject
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = row.message_id
-    for name, value in (row.headers or {}).items():
+    for name, value in content.headers.items():
         message[name] = value
-    message.set_content(row.text_body, cte="quoted-printable")
-    message.add_alternative(row.html_body, subtype="html", cte="quoted-printable")
+    message.set_content(content.text, cte="quoted-printable")
+    message.add_alternative(content.html, subtype="html", cte="quoted-printable")
     return message
 
 
-class SmtpConnection:
-    """One SMTP session reused for a batch; reconnects once if the server hung up."""
+class Pacer:
+    """Keeps one process at or under MAIL_RATE_PER_SECOND, and halves its pace each time
+    the server says it is being throttled (4xx), so mail slows down instead of bouncing."""
 
-    def __init__(self, settings: SmtpSettings):
-        self.settings = settings
-        self._smtp: smtplib.SMTP | None = None
+    def __init__(self, per_second: float):
+        self.interval = 1.0 / per_second
+        self.next_slot = time.monotonic()
 
-    def _connect(self) -> smtplib.SMTP:
-        s = self.settings
-        try:
-            if s.implicit_tls:
-                smtp = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
-                )
-            else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-                if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-            if s.username:
-                smtp.login(s.username, s.password or "")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise TemporaryFailure(f"SMTP login refused: {exc.smtp_code}") from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryFailure(f"cannot reach SMTP server {s.host}:{s.port}: {exc}") from exc
-        return smtp
+    def wait(self) -> None:
+        now = time.monotonic()
+        if self.next_slot > now:
+            time.sleep(self.next_slot - now)
+        self.next_slot = max(self.next_slot, now) + self.interval
 
-    def send(self, message: EmailMessage) -> None:
-        for attempt in (1, 2):
-            if self._smtp is None:
-                self._smtp = self._connect()
-            try:
-                refused = self._smtp.send_message(message)
-            except smtplib.SMTPServerDisconnected as exc:
-                self._smtp = None
-                if attempt == 2:
-                    raise TemporaryFailure(f"SMTP server disconnected: {exc}") from exc
-                continue
-            except smtplib.SMTPSenderRefused as exc:
-                # The server refuses us (credentials, sender domain), not this recipient:
-                # failing the message for good would fail every message. Retry the batch later.
-                self.close()
-                detail = _failure_for(exc.smtp_code, exc.smtp_error)
-                raise TemporaryFailure(f"sender refused: {detail}") from exc
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, reply = next(iter(exc.recipients.values()))
-                raise _failure_for(code, reply) from exc
-            except smtplib.SMTPResponseException as exc:
-                raise _failure_for(exc.smtp_code, exc.smtp_error) from exc
-            except (OSError, smtplib.SMTPException) as exc:
-                self.close()
-                raise TemporaryFailure(f"SMTP error: {exc}") from exc
-            if refused:
-                code, reply = next(iter(refused.values()))
-                raise _failure_for(code, reply)
-            return
-
-    @property
-    def connected(self) -> bool:
-        return self._smtp is not None
-
-    def close(self) -> None:
-        if self._smtp is not None:
-            try:
-                self._smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
-            self._smtp = None
-
-
-def _failure_for(code: int, reply: bytes | str) -> Exception:
-    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-    detail = f"{code} {text}".strip()
-    return PermanentFailure(detail) if 500 <= code < 600 else TemporaryFailure(detail)
+    def back_off(self) -> None:
+        self.interval = min(self.interval * 2, 30.0)
 
 
 def release_stale_claims() -> int:
@@ -185,27 +124,50 @@ def _record(row: OutboxMessage, error: Exception | None) -> None:
     db.session.commit()
 
 
+def _cancel(row: OutboxMessage, reason: str) -> None:
+    row.claimed_at = None
+    row.state, row.last_error = OutboxState.FAILED, f"not sent: {reason}"
+    db.session.commit()
+
+
+def _load(ids: list[int]) -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)))
+
+
 def deliver_due(max_batches: int = 50) -> dict[str, int]:
     """Send what is due, batch by batch, until nothing is due or the budget is spent."""
-    totals = {"sent": 0, "retry": 0, "failed": 0}
+    totals = {"sent": 0, "retry": 0, "failed": 0, "cancelled": 0}
     connection = SmtpConnection(current_app.config["SMTP"])
     sender = current_app.config["MAIL_FROM"]
+    pacer = Pacer(current_app.config["MAIL_RATE_PER_SECOND"])
     try:
         for _ in range(max_batches):
             ids = claim_due()
             if not ids:
                 break
-            for row_id in ids:
-                row = db.session.get(OutboxMessage, row_id)
+            rows = _load(ids)
+            suppressed = suppressed_among(row.to_address for row in rows)
+            cancelled = rendering.prepare(rows)
+            for index, row in enumerate(rows):
+                if row.id in cancelled:
+                    _cancel(row, cancelled[row.id])
+                    totals["cancelled"] += 1
+                    continue
+                if row.to_address in suppressed and row.kind not in SENT_DESPITE_SUPPRESSION:
+                    _cancel(row, "address suppressed")
+                    totals["cancelled"] += 1
+                    continue
+                pacer.wait()
                 try:
                     connection.send(build_message(row, sender))
                 except (TemporaryFailure, PermanentFailure) as exc:
                     _record(row, exc)
-                    permanent = row.state == OutboxState.FAILED
-                    totals["failed" if permanent else "retry"] += 1
-                    log.warning("outbox %s to %s: %s", row.id, row.kind, exc)
+                    totals["failed" if row.state == OutboxState.FAILED else "retry"] += 1
+                    log.warning("outbox %s (%s): %s", row.id, row.kind, exc)
+                    if isinstance(exc, TemporaryFailure) and exc.throttled:
+                        pacer.back_off()
                     if isinstance(exc, TemporaryFailure) and not connection.connected:
-                        _release_unsent(ids[ids.index(row_id) + 1 :], exc)
+                        _release_unsent([r.id for r in rows[index + 1 :]], exc)
                         return totals
                 else:
                     _record(row, None)

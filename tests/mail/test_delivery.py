@@ -15,7 +15,7 @@ from petitions.extensions import db
 from petitions.mail import delivery
 from petitions.mail.models import OutboxMessage
 
-NOTHING = {"sent": 0, "retry": 0, "failed": 0}
+NOTHING = {"sent": 0, "retry": 0, "failed": 0, "cancelled": 0}
 
 
 def reload(row: OutboxMessage) -> OutboxMessage:
@@ -39,7 +39,7 @@ def test_confirmation_email_arrives_with_sender_headers_and_text_and_html_parts(
 ):
     row = queue_confirmation(email="ada@example.org", name="Ada Lovelace")
 
-    assert delivery.deliver_due() == {"sent": 1, "retry": 0, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 1, "retry": 0, "failed": 0, "cancelled": 0}
 
     [caught] = mail.messages
     message = caught.message
@@ -99,7 +99,7 @@ def test_server_down_keeps_rows_pending_with_the_error_and_a_retry_time(mail, ad
     rows = add_outbox("a@example.org", "b@example.org", "c@example.org")
     mail.stop()
 
-    assert delivery.deliver_due() == {"sent": 0, "retry": 1, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 0, "retry": 1, "failed": 0, "cancelled": 0}
 
     rows = [reload(r) for r in rows]
     for row in rows:
@@ -122,7 +122,7 @@ def test_after_the_server_comes_back_each_waiting_message_arrives_exactly_once(
     mail.start()
     make_due()
 
-    assert delivery.deliver_due() == {"sent": 3, "retry": 0, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 3, "retry": 0, "failed": 0, "cancelled": 0}
     assert delivery.deliver_due() == NOTHING
 
     assert sorted(m.to for m in mail.messages) == [r.to_address for r in rows]
@@ -152,7 +152,7 @@ def test_451_reply_leaves_the_row_for_a_later_retry_which_then_delivers_it(mail,
     mail.rules["busy"] = "451 4.3.0 Try later"
     busy, other = add_outbox("busy@example.org", "other@example.org")
 
-    assert delivery.deliver_due() == {"sent": 1, "retry": 1, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 1, "retry": 1, "failed": 0, "cancelled": 0}
     busy = reload(busy)
     assert busy.state == "pending" and busy.attempts == 1
     assert busy.last_error == "451 4.3.0 Try later"
@@ -161,7 +161,7 @@ def test_451_reply_leaves_the_row_for_a_later_retry_which_then_delivers_it(mail,
 
     mail.rules.clear()
     make_due(busy)
-    assert delivery.deliver_due() == {"sent": 1, "retry": 0, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 1, "retry": 0, "failed": 0, "cancelled": 0}
     assert sorted(m.to for m in mail.messages) == ["busy@example.org", "other@example.org"]
     assert reload(busy).state == "sent"
 
@@ -172,7 +172,7 @@ def test_550_reply_fails_the_row_for_good_and_the_rest_of_the_batch_is_delivered
     mail.rules["nobody"] = "550 5.1.1 No such user"
     first, refused, last = add_outbox("first@example.org", "nobody@example.org", "last@example.org")
 
-    assert delivery.deliver_due() == {"sent": 2, "retry": 0, "failed": 1}
+    assert delivery.deliver_due() == {"sent": 2, "retry": 0, "failed": 1, "cancelled": 0}
 
     refused = reload(refused)
     assert refused.state == "failed" and refused.attempts == 1
@@ -192,7 +192,7 @@ def test_row_still_failing_at_max_attempts_is_given_up_and_one_short_is_retried(
     [last_chance] = add_outbox("busy1@example.org", attempts=delivery.MAX_ATTEMPTS - 1)
     [one_more] = add_outbox("busy2@example.org", attempts=delivery.MAX_ATTEMPTS - 2)
 
-    assert delivery.deliver_due() == {"sent": 0, "retry": 1, "failed": 1}
+    assert delivery.deliver_due() == {"sent": 0, "retry": 1, "failed": 1, "cancelled": 0}
 
     last_chance, one_more = reload(last_chance), reload(one_more)
     assert last_chance.state == "failed" and last_chance.attempts == delivery.MAX_ATTEMPTS

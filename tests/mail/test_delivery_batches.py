@@ -87,7 +87,7 @@ def test_server_hanging_up_between_messages_costs_a_reconnect_not_a_message(
     recording_smtp.hang_up_after_each_message = True
     rows = add_outbox("a@example.org", "b@example.org", "c@example.org")
 
-    assert delivery.deliver_due() == {"sent": 3, "retry": 0, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 3, "retry": 0, "failed": 0, "cancelled": 0}
 
     assert len(recording_smtp.peers) == 3
     assert len(set(recording_smtp.peers)) == 3  # a fresh connection for each message
@@ -110,7 +110,7 @@ def test_server_refusing_our_sender_keeps_every_row_for_a_retry_instead_of_faili
     recording_smtp.refuse_sender = None
     db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
     db.session.commit()
-    assert delivery.deliver_due() == {"sent": 3, "retry": 0, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 3, "retry": 0, "failed": 0, "cancelled": 0}
     assert len(recording_smtp.peers) == 3
 
 
@@ -161,7 +161,7 @@ def test_sweep_returns_a_claim_older_than_10_minutes_to_the_queue_and_sends_it(
     db.session.rollback()  # end this read: on SQLite every transaction holds the write lock
 
     # The periodic sweep does both steps: release (nothing left to release) and deliver.
-    assert run_task(app, sweep_outbox) == {"sent": 1, "retry": 0, "failed": 0, "released": 0}
+    assert run_task(app, sweep_outbox) == {"sent": 1, "retry": 0, "failed": 0, "cancelled": 0, "released": 0}
     assert [m.to for m in mail.messages] == ["stale@example.org"]
     assert states([stale, fresh]) == ["sent", "sending"]
 
