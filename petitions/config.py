@@ -191,6 +191,8 @@ def _newsletter_settings(env: Mapping[str, str], base_url: str, mail_from: str) 
         "ARTICLES_API_TOKEN": api_token,
         "BOUNCE_WEBHOOK_TOKEN": bounce_token,
         "MAIL_RATE_PER_SECOND": _positive_float(env, "MAIL_RATE_PER_SECOND", 50.0),
+        "DIGEST_CHUNK_SIZE": _positive_int(env, "DIGEST_CHUNK_SIZE", 500),
+        "OUTBOX_SENDING_TIMEOUT": _positive_int(env, "OUTBOX_SENDING_TIMEOUT", 600),
         "UNSUBSCRIBE_MAILTO": unsubscribe_mailto,
         "LIST_ID_DOMAIN": urlsplit(base_url).hostname or "localhost",
     }

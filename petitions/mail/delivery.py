@@ -3,7 +3,7 @@
 Each row is claimed (pending -> sending) in its own committed statement before any
 SMTP traffic, so two workers never send the same row. A row is marked sent right
 after the server accepts it. If a worker dies in the short window between the
-server's "250 OK" and that commit, the row stays "sending"; after SENDING_TIMEOUT it
+server's "250 OK" and that commit, the row stays "sending"; after OUTBOX_SENDING_TIMEOUT it
 is put back to pending and sent again with the same Message-ID, which lets receivers
 drop the duplicate. Losing mail is worse than that rare duplicate.
 """
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
 MAX_ATTEMPTS = 12
-SENDING_TIMEOUT = timedelta(minutes=10)
 # A suppressed address still gets these: they answer its own new double opt-in.
 SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation"}
 
@@ -75,10 +74,11 @@ class Pacer:
 
 def release_stale_claims() -> int:
     """Put rows whose worker died mid-send back in the queue."""
+    timeout = timedelta(seconds=current_app.config["OUTBOX_SENDING_TIMEOUT"])
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.state == OutboxState.SENDING)
-        .where(OutboxMessage.claimed_at < utcnow() - SENDING_TIMEOUT)
+        .where(OutboxMessage.claimed_at < utcnow() - timeout)
         .values(state=OutboxState.PENDING, claimed_at=None)
     )
     db.session.commit()

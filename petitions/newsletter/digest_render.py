@@ -1,0 +1,103 @@
+"""Rendering digest outbox rows at send time.
+
+Subscribers who get the same articles and petitions get the same message except for
+their own links. So each distinct content is rendered (Jinja, then css-inline) once
+per batch of outbox rows, with placeholders where the links go, and each subscriber's
+copy is a string substitution. Rendering cost follows the number of distinct digests
+per batch, not the number of subscribers. The cache lives for one batch only, so an
+article edited since, or a petition's new count, shows in the next batch.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from petitions.extensions import db
+from petitions.mail.models import OutboxMessage
+from petitions.mail.render import inline_css
+from petitions.mail.rendering import Content
+from petitions.newsletter.links import list_headers, manage_url, one_click_unsubscribe_url
+from petitions.newsletter.models import Article
+from petitions.newsletter.subscribers import Subscriber, SubscriberState
+from petitions.signing.canonical import canonical_email
+from petitions.signing.models import Petition
+
+MANAGE = "__DIGEST_MANAGE_URL__"
+UNSUBSCRIBE = "__DIGEST_UNSUBSCRIBE_URL__"
+
+
+def group_by_category(articles: list[Article]) -> list[tuple[str, list[Article]]]:
+    """Categories in order of their newest article; articles newest first within each."""
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        groups.setdefault(article.category.name, []).append(article)
+    return list(groups.items())
+
+
+class DigestRenderer:
+    def __init__(self) -> None:
+        self._variants: dict[tuple, tuple[str, str]] = {}
+        self._articles: dict[int, Article] = {}
+        self._petitions: dict[int, Petition] = {}
+
+    def prepare(self, rows: list[OutboxMessage]) -> dict[int, str]:
+        subscriber_ids = {row.subscriber_id for row in rows}
+        still_wanted = set(db.session.scalars(
+            select(Subscriber.id).where(
+                Subscriber.id.in_(subscriber_ids),
+                Subscriber.state == SubscriberState.ACTIVE,
+                Subscriber.paused.is_(False),
+            )
+        ))
+        self._variants = {}
+        article_ids = {i for row in rows for i in row.payload["articles"]}
+        petition_ids = {i for row in rows for i in row.payload["petitions"]}
+        self._articles = {
+            a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids)))
+        }
+        self._petitions = {
+            p.id: p for p in db.session.scalars(select(Petition).where(Petition.id.in_(petition_ids)))
+        }
+        return {
+            row.id: "unsubscribed or paused since it was queued"
+            for row in rows
+            if row.subscriber_id not in still_wanted
+        }
+
+    def _variant(self, payload: dict) -> tuple[str, str]:
+        key = (tuple(payload["articles"]), tuple(payload["petitions"]), payload["locale"],
+               payload["frequency"])
+        if key in self._variants:
+            return self._variants[key]
+        articles = [self._articles[i] for i in payload["articles"] if i in self._articles]
+        petitions = [self._petitions[i] for i in payload["petitions"] if i in self._petitions]
+        context = {
+            "groups": group_by_category(articles),
+            "article_count": len(articles),
+            "petitions": petitions,
+            "frequency": payload["frequency"],
+            "manage_url": MANAGE,
+            "unsubscribe_url": UNSUBSCRIBE,
+            "base_url": current_app.config["BASE_URL"],
+        }
+        with force_locale(payload["locale"]):
+            text = render_template("email/digest/body.txt", **context)
+            html = inline_css(render_template("email/digest/body.html", subject="", **context))
+        self._variants[key] = (text, html)
+        return text, html
+
+    def render(self, row: OutboxMessage) -> Content:
+        text, html = self._variant(row.payload)
+        subscriber = SimpleNamespace(
+            id=row.subscriber_id, email=row.to_address,
+            canonical_email=canonical_email(row.to_address),
+        )
+        links = {MANAGE: manage_url(subscriber), UNSUBSCRIBE: one_click_unsubscribe_url(subscriber)}
+        for placeholder, url in links.items():
+            text = text.replace(placeholder, url)
+            html = html.replace(placeholder, url)
+        return Content(row.subject, text, html, list_headers(subscriber, "digest"))

@@ -1,0 +1,96 @@
+"""Links that let a subscriber manage or leave the newsletter, and the list headers.
+
+A manage token never expires (it sits in every digest), and names the subscriber and
+a short digest of their canonical address, so it stops working once they are erased
+and can never open a later subscriber that reuses the id. Everything here works
+without a request (the worker builds digests inside the app context only), so URLs
+are built from BASE_URL and plain paths, never url_for.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeSerializer
+
+from petitions.extensions import db
+from petitions.newsletter.subscribers import Subscriber
+from petitions.signing.tokens import email_digest
+
+SALT = "subscription-manage"
+MAX_TOKEN_LENGTH = 200
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def manage_token(subscriber: Subscriber) -> str:
+    return _serializer().dumps([subscriber.id, email_digest(subscriber.canonical_email)])
+
+
+def read_manage_token(token: str) -> Subscriber | None:
+    """The subscriber a token names, or None when it is overlong, tampered or stale."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        payload = _serializer().loads(token)
+    except BadData:
+        return None
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and not isinstance(payload[0], bool)
+        and isinstance(payload[1], str)
+    ):
+        return None
+    subscriber = db.session.get(Subscriber, payload[0])
+    if subscriber is None or email_digest(subscriber.canonical_email) != payload[1]:
+        return None
+    return subscriber
+
+
+def manage_path(token: str) -> str:
+    return f"/subscription/{token}"
+
+
+def manage_url(subscriber: Subscriber) -> str:
+    return current_app.config["BASE_URL"] + manage_path(manage_token(subscriber))
+
+
+def one_click_unsubscribe_url(subscriber: Subscriber) -> str:
+    """GET shows an "Unsubscribe" button; POST (RFC 8058 one-click) unsubscribes at once."""
+    return manage_url(subscriber) + "/unsubscribe"
+
+
+def _list_display_name(list_name: str) -> str:
+    names = {
+        "digest": _("Truth and Resistance digest"),
+        "newsletter": _("Truth and Resistance newsletter"),
+    }
+    return names.get(list_name, _("Truth and Resistance %(list)s", list=list_name))
+
+
+def list_headers(subscriber: Subscriber, list_name: str = "digest") -> dict[str, str]:
+    """RFC 2369 / 2919 / 8058 headers for mail sent to the list.
+
+    list_name must be a plain DNS label ("digest", "newsletter"): it becomes the
+    List-Id "<list_name.LIST_ID_DOMAIN>".
+    """
+    token = manage_token(subscriber)
+    mailto = current_app.config["UNSUBSCRIBE_MAILTO"]
+    subject = quote(f"unsubscribe {token}")
+    return {
+        "List-Unsubscribe": (
+            f"<{one_click_unsubscribe_url(subscriber)}>, <mailto:{mailto}?subject={subject}>"
+        ),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": (
+            f"{_list_display_name(list_name)} "
+            f"<{list_name}.{current_app.config['LIST_ID_DOMAIN']}>"
+        ),
+        "Precedence": "bulk",
+    }
