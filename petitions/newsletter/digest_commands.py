@@ -33,7 +33,7 @@ def send(frequency: str, dry_run: bool, only_email: str | None, queue: bool) -> 
         start_digest.delay(frequency)
         click.echo(f"Queued the {frequency} digest for the workers.")
         return
-    run = digests.get_or_start_run(frequency)
+    run = digests.peek_run(frequency) if dry_run else digests.get_or_start_run(frequency)
     bounds = list(digests.chunk_bounds(run))
     queued = would_send = 0
     with click.progressbar(bounds, label=f"{frequency} digest {run.period_key}") as chunks:
@@ -60,7 +60,7 @@ def _preview_or_send_one(frequency: str, email: str, dry_run: bool) -> None:
     )
     if subscriber is None:
         raise click.ClickException(f"No subscriber with the address {email}.")
-    run = digests.get_or_start_run(frequency)
+    run = digests.peek_run(frequency) if dry_run else digests.get_or_start_run(frequency)
     planned = digests.plan_chunk(run, subscriber.id, subscriber.id)
     if not planned:
         raise click.ClickException(

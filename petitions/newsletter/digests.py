@@ -65,6 +65,13 @@ def get_or_start_run(frequency: str, now: datetime | None = None) -> DigestRun:
     return run
 
 
+def peek_run(frequency: str, now: datetime | None = None) -> DigestRun:
+    """This period's run, or an unsaved stand-in: a dry run must not fix the cutoff."""
+    now = now or utcnow()
+    key = period_key(frequency, now, current_app.config["SITE_TIMEZONE"])
+    return _find_run(frequency, key) or DigestRun(id=0, frequency=frequency, period_key=key, cutoff=now)
+
+
 def _find_run(frequency: str, key: str) -> DigestRun | None:
     return db.session.scalar(
         select(DigestRun).where(DigestRun.frequency == frequency, DigestRun.period_key == key)
