@@ -56,11 +56,21 @@ class DigestRenderer:
         self._variants = {}
         article_ids = {i for row in rows for i in row.payload["articles"]}
         petition_ids = {i for row in rows for i in row.payload["petitions"]}
+        # Plain copies: the delivery loop commits after every message, which would
+        # expire ORM objects and reload each one from the database at the next access.
         self._articles = {
-            a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids)))
+            a.id: SimpleNamespace(
+                id=a.id, title=a.title, url=a.url, summary=a.summary,
+                published_at=a.published_at, category=SimpleNamespace(name=a.category.name),
+            )
+            for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids)))
         }
         self._petitions = {
-            p.id: p for p in db.session.scalars(select(Petition).where(Petition.id.in_(petition_ids)))
+            p.id: SimpleNamespace(
+                id=p.id, slug=p.slug, title=p.title, summary=p.summary,
+                signature_count=p.signature_count,
+            )
+            for p in db.session.scalars(select(Petition).where(Petition.id.in_(petition_ids)))
         }
         return {
             row.id: "unsubscribed or paused since it was queued"
