@@ -13,19 +13,15 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
-from email.charset import QP, Charset
-from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.mail import rendering
+from petitions.mail.mime import compose
 from petitions.mail.models import OutboxMessage, OutboxState
 from petitions.mail.smtp import PermanentFailure, SmtpConnection, TemporaryFailure
 from petitions.mail.suppression import suppressed_among
@@ -43,32 +39,17 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 7200))
 
 
-def build_message(row, sender: str) -> Message:
-    """multipart/alternative, text then HTML, both quoted-printable UTF-8.
-
-    Built with the email package's compat32 classes: the default policy's header
-    folding costs several milliseconds a message, a real share of a digest run.
-    """
+def build_message(row, sender: str) -> bytes:
     content = rendering.content_of(row)
-    message = MIMEMultipart("alternative")
-    message["From"] = _header(sender)
-    message["To"] = row.to_address
-    message["Subject"] = _header(content.subject)
-    message["Date"] = format_datetime(row.created_at)
-    message["Message-ID"] = row.message_id
-    for name, value in content.headers.items():
-        message[name] = _header(value)
-    message.attach(MIMEText(content.text, "plain", UTF8_QP))
-    message.attach(MIMEText(content.html, "html", UTF8_QP))
-    return message
-
-
-UTF8_QP = Charset("utf-8")
-UTF8_QP.body_encoding = QP
-
-
-def _header(value: str) -> str | Header:
-    return value if value.isascii() else Header(value, "utf-8")
+    headers = [
+        ("From", sender),
+        ("To", row.to_address),
+        ("Subject", content.subject),
+        ("Date", format_datetime(row.created_at)),
+        ("Message-ID", row.message_id),
+        *content.headers.items(),
+    ]
+    return compose(headers, content.text, content.html)
 
 
 class Pacer:
@@ -126,38 +107,52 @@ def claim_due(limit: int = BATCH_SIZE) -> list[int]:
     return ids
 
 
-def _mark(row_id: int, **values) -> None:
-    """Record one row's outcome in its own commit, right after the SMTP reply.
+class OutcomeWriter:
+    """Records each row's outcome in its own commit, right after the SMTP reply, on a
+    connection of its own.
 
-    On PostgreSQL the commit does not wait for the WAL flush: a worker that dies still
-    leaves the mark with the server, and only a crash of PostgreSQL itself within a
-    fraction of a second could lose it (and then the message is sent once more).
+    On PostgreSQL these commits do not wait for the WAL flush (synchronous_commit off,
+    for this connection only): a worker that dies still leaves every mark with the
+    server, and only a crash of PostgreSQL itself within a fraction of a second could
+    lose one (that message would then be sent once more).
     """
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row_id)
-        .values(claimed_at=None, **values).execution_options(synchronize_session=False)
-    )
-    db.session.commit()
 
+    def __init__(self) -> None:
+        self.connection = db.engine.connect()
+        self.postgres = db.engine.dialect.name == "postgresql"
+        if self.postgres:
+            self.connection.exec_driver_sql("SET synchronous_commit TO OFF")
+            self.connection.commit()
 
-def _record(row, error: Exception | None) -> str:
-    """Mark a sent or failed row; returns its new state."""
-    if error is None:
-        _mark(row.id, state=OutboxState.SENT, sent_at=utcnow(), last_error=None)
-        return OutboxState.SENT
-    attempts = row.attempts + 1
-    if isinstance(error, PermanentFailure) or attempts >= MAX_ATTEMPTS:
-        _mark(row.id, state=OutboxState.FAILED, attempts=attempts, last_error=str(error)[:2000])
-        return OutboxState.FAILED
-    _mark(row.id, state=OutboxState.PENDING, attempts=attempts, last_error=str(error)[:2000],
-          next_attempt_at=utcnow() + retry_delay(attempts))
-    return OutboxState.PENDING
+    def mark(self, row_id: int, **values) -> None:
+        self.connection.execute(
+            update(OutboxMessage.__table__)
+            .where(OutboxMessage.__table__.c.id == row_id)
+            .values(claimed_at=None, **values)
+        )
+        self.connection.commit()
 
+    def record(self, row, error: Exception | None) -> str:
+        """Mark a sent or failed row; returns its new state."""
+        if error is None:
+            self.mark(row.id, state=OutboxState.SENT, sent_at=utcnow(), last_error=None)
+            return OutboxState.SENT
+        attempts, detail = row.attempts + 1, str(error)[:2000]
+        if isinstance(error, PermanentFailure) or attempts >= MAX_ATTEMPTS:
+            self.mark(row.id, state=OutboxState.FAILED, attempts=attempts, last_error=detail)
+            return OutboxState.FAILED
+        self.mark(row.id, state=OutboxState.PENDING, attempts=attempts, last_error=detail,
+                  next_attempt_at=utcnow() + retry_delay(attempts))
+        return OutboxState.PENDING
 
-def _cancel(row, reason: str) -> None:
-    _mark(row.id, state=OutboxState.FAILED, last_error=f"not sent: {reason}")
+    def cancel(self, row, reason: str) -> None:
+        self.mark(row.id, state=OutboxState.FAILED, last_error=f"not sent: {reason}")
+
+    def close(self) -> None:
+        if self.postgres:
+            self.connection.exec_driver_sql("RESET synchronous_commit")
+            self.connection.commit()
+        self.connection.close()
 
 
 def _load(ids: list[int]) -> list:
@@ -176,6 +171,7 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
     sender = current_app.config["MAIL_FROM"]
     envelope_from = parseaddr(sender)[1]
     pacer = Pacer(current_app.config["MAIL_RATE_PER_SECOND"])
+    outcomes = OutcomeWriter()
     try:
         for _ in range(max_batches):
             ids = claim_due()
@@ -187,18 +183,18 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
             db.session.commit()
             for index, row in enumerate(rows):
                 if row.id in cancelled:
-                    _cancel(row, cancelled[row.id])
+                    outcomes.cancel(row, cancelled[row.id])
                     totals["cancelled"] += 1
                     continue
                 if row.to_address in suppressed and row.kind not in SENT_DESPITE_SUPPRESSION:
-                    _cancel(row, "address suppressed")
+                    outcomes.cancel(row, "address suppressed")
                     totals["cancelled"] += 1
                     continue
                 pacer.wait()
                 try:
                     connection.send(build_message(row, sender), envelope_from, row.to_address)
                 except (TemporaryFailure, PermanentFailure) as exc:
-                    state = _record(row, exc)
+                    state = outcomes.record(row, exc)
                     totals["failed" if state == OutboxState.FAILED else "retry"] += 1
                     log.warning("outbox %s (%s): %s", row.id, row.kind, exc)
                     if isinstance(exc, TemporaryFailure) and exc.throttled:
@@ -207,10 +203,11 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
                         _release_unsent([r.id for r in rows[index + 1 :]], exc)
                         return totals
                 else:
-                    _record(row, None)
+                    outcomes.record(row, None)
                     totals["sent"] += 1
     finally:
         connection.close()
+        outcomes.close()
     return totals
 
 

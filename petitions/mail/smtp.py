@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from email.message import Message
-from email.policy import compat32
 
 from petitions.config import SmtpSettings
 
-# SMTP wants CRLF line ends; sendmail() leaves bytes as they are.
-WIRE_POLICY = compat32.clone(linesep="\r\n")
 # Replies that mean "slow down" rather than "this message is bad".
 THROTTLING_CODES = {421, 450, 451, 452, 454}
 
@@ -57,8 +53,7 @@ class SmtpConnection:
             raise TemporaryFailure(f"cannot reach SMTP server {s.host}:{s.port}: {exc}") from exc
         return smtp
 
-    def send(self, message: Message, envelope_from: str, recipient: str) -> None:
-        data = message.as_bytes(policy=WIRE_POLICY)
+    def send(self, data: bytes, envelope_from: str, recipient: str) -> None:
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self._connect()

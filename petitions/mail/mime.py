@@ -1,0 +1,51 @@
+"""Composing the bytes of a multipart/alternative message, fast.
+
+The email package's generator spends milliseconds per message folding headers and
+quoted-printable-encoding bodies in pure Python; a digest run sends a hundred thousand
+of them. Here the bodies are encoded by binascii's C quoted-printable encoder, which
+keeps every line within 76 characters (far inside RFC 5321's 998), and only headers
+that need it go through RFC 2047 encoding.
+"""
+
+from __future__ import annotations
+
+import binascii
+import secrets
+from email.header import Header
+
+CRLF = b"\r\n"
+
+
+def _header_line(name: str, value: str) -> bytes:
+    if value.isascii() and "\n" not in value and "\r" not in value:
+        return f"{name}: {value}".encode("ascii")
+    encoded = Header(" ".join(value.split()), "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}".encode("ascii")
+
+
+def _quoted_printable(body: str) -> bytes:
+    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True)
+    # b2a_qp breaks soft lines with whatever line end it saw first; SMTP wants CRLF.
+    return encoded.replace(b"\r\n", b"\n").replace(b"\n", CRLF)
+
+
+def compose(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
+    """RFC 5322 bytes with CRLF line ends: the headers, then text and HTML alternatives."""
+    # "=_" never occurs in quoted-printable output, so the boundary cannot clash.
+    boundary = f"=_{secrets.token_hex(12)}"
+    lines = [_header_line(name, value) for name, value in headers]
+    lines += [
+        b"MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"'.encode(),
+        b"",
+    ]
+    for subtype, body in (("plain", text), ("html", html)):
+        lines += [
+            f"--{boundary}".encode(),
+            f'Content-Type: text/{subtype}; charset="utf-8"'.encode(),
+            b"Content-Transfer-Encoding: quoted-printable",
+            b"",
+            _quoted_printable(body),
+        ]
+    lines += [f"--{boundary}--".encode(), b""]
+    return CRLF.join(lines)
