@@ -118,11 +118,12 @@ class OutcomeWriter:
     """
 
     def __init__(self) -> None:
-        self.connection = db.engine.connect()
         self.postgres = db.engine.dialect.name == "postgresql"
+        self.connection = db.engine.connect()
         if self.postgres:
+            # Each mark is one statement, so autocommit makes it one round trip.
+            self.connection = self.connection.execution_options(isolation_level="AUTOCOMMIT")
             self.connection.exec_driver_sql("SET synchronous_commit TO OFF")
-            self.connection.commit()
 
     def mark(self, row_id: int, **values) -> None:
         self.connection.execute(
@@ -151,7 +152,6 @@ class OutcomeWriter:
     def close(self) -> None:
         if self.postgres:
             self.connection.exec_driver_sql("RESET synchronous_commit")
-            self.connection.commit()
         self.connection.close()
 
 
