@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
@@ -124,14 +124,31 @@ class OutcomeWriter:
             # Each mark is one statement, so autocommit makes it one round trip.
             self.connection = self.connection.execution_options(isolation_level="AUTOCOMMIT")
             self.connection.exec_driver_sql("SET synchronous_commit TO OFF")
+        self.driver = self.connection.connection.driver_connection
 
     def mark(self, row_id: int, **values) -> None:
-        self.connection.execute(
-            update(OutboxMessage.__table__)
-            .where(OutboxMessage.__table__.c.id == row_id)
-            .values(claimed_at=None, **values)
-        )
-        self.connection.commit()
+        values = {"claimed_at": None, **values}
+        columns = sorted(values)
+        # Straight to the driver: this runs once per message, and SQLAlchemy's statement
+        # pipeline would cost more than the database does.
+        placeholder = "%s" if self.postgres else "?"
+        assignments = ", ".join(f"{column} = {placeholder}" for column in columns)
+        statement = f"UPDATE outbox SET {assignments} WHERE id = {placeholder}"
+        parameters = [self._bind(values[column]) for column in columns] + [row_id]
+        cursor = self.driver.cursor()
+        try:
+            cursor.execute(statement, parameters)
+        finally:
+            cursor.close()
+        if not self.postgres:
+            self.driver.commit()
+
+    def _bind(self, value):
+        if isinstance(value, OutboxState):
+            return value.value
+        if isinstance(value, datetime) and not self.postgres:
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it
+        return value
 
     def record(self, row, error: Exception | None) -> str:
         """Mark a sent or failed row; returns its new state."""
