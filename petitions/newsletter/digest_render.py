@@ -2,14 +2,15 @@
 
 Subscribers who get the same articles and petitions get the same message except for
 their own links. So each distinct content is rendered (Jinja, then css-inline) once
-per batch of outbox rows, with placeholders where the links go, and each subscriber's
-copy is a string substitution. Rendering cost follows the number of distinct digests
-per batch, not the number of subscribers. The cache lives for one batch only, so an
-article edited since, or a petition's new count, shows in the next batch.
+per worker process, with placeholders where the links go, and each subscriber's copy
+is a string substitution. Rendering cost follows the number of distinct digests, not
+the number of subscribers. The cache key holds each article's and petition's version
+(updated_at, and the count), so an edit or a new count renders afresh.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from types import SimpleNamespace
 
 from flask import current_app, render_template
@@ -28,6 +29,7 @@ from petitions.signing.models import Petition
 
 MANAGE = "__DIGEST_MANAGE_URL__"
 UNSUBSCRIBE = "__DIGEST_UNSUBSCRIBE_URL__"
+CACHED_VARIANTS = 256
 
 
 def group_by_category(articles: list[Article]) -> list[tuple[str, list[Article]]]:
@@ -40,7 +42,7 @@ def group_by_category(articles: list[Article]) -> list[tuple[str, list[Article]]
 
 class DigestRenderer:
     def __init__(self) -> None:
-        self._variants: dict[tuple, tuple[str, str]] = {}
+        self._variants: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
         self._articles: dict[int, Article] = {}
         self._petitions: dict[int, Petition] = {}
 
@@ -53,7 +55,6 @@ class DigestRenderer:
                 Subscriber.paused.is_(False),
             )
         ))
-        self._variants = {}
         article_ids = {i for row in rows for i in row.payload["articles"]}
         petition_ids = {i for row in rows for i in row.payload["petitions"]}
         # Plain copies: the delivery loop commits after every message, which would
@@ -62,6 +63,7 @@ class DigestRenderer:
             a.id: SimpleNamespace(
                 id=a.id, title=a.title, url=a.url, summary=a.summary,
                 published_at=a.published_at, category=SimpleNamespace(name=a.category.name),
+                version=(a.id, a.updated_at),
             )
             for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids)))
         }
@@ -69,6 +71,7 @@ class DigestRenderer:
             p.id: SimpleNamespace(
                 id=p.id, slug=p.slug, title=p.title, summary=p.summary,
                 signature_count=p.signature_count,
+                version=(p.id, p.updated_at, p.signature_count),
             )
             for p in db.session.scalars(select(Petition).where(Petition.id.in_(petition_ids)))
         }
@@ -79,12 +82,13 @@ class DigestRenderer:
         }
 
     def _variant(self, payload: dict) -> tuple[str, str]:
-        key = (tuple(payload["articles"]), tuple(payload["petitions"]), payload["locale"],
-               payload["frequency"])
-        if key in self._variants:
-            return self._variants[key]
         articles = [self._articles[i] for i in payload["articles"] if i in self._articles]
         petitions = [self._petitions[i] for i in payload["petitions"] if i in self._petitions]
+        key = (payload["locale"], payload["frequency"],
+               tuple(a.version for a in articles), tuple(p.version for p in petitions))
+        if key in self._variants:
+            self._variants.move_to_end(key)
+            return self._variants[key]
         context = {
             "groups": group_by_category(articles),
             "article_count": len(articles),
@@ -98,6 +102,8 @@ class DigestRenderer:
             text = render_template("email/digest/body.txt", **context)
             html = inline_css(render_template("email/digest/body.html", subject="", **context))
         self._variants[key] = (text, html)
+        if len(self._variants) > CACHED_VARIANTS:
+            self._variants.popitem(last=False)
         return text, html
 
     def render(self, row: OutboxMessage) -> Content:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -182,12 +183,15 @@ def plan_chunk(run: DigestRun, first_id: int, last_id: int) -> list[PlannedDiges
 
 
 def digest_subject(planned: PlannedDigest) -> str:
-    with force_locale(planned.subscriber.locale or "en"):
-        subject = render_template(
-            "email/digest/subject.txt",
-            count=len(planned.articles),
-            headline=planned.articles[0].title,
-        )
+    return _subject(planned.subscriber.locale or "en", len(planned.articles),
+                    planned.articles[0].title)
+
+
+@lru_cache(maxsize=1024)
+def _subject(locale: str, count: int, headline: str) -> str:
+    """Many subscribers share a subject; render each distinct one once."""
+    with force_locale(locale):
+        subject = render_template("email/digest/subject.txt", count=count, headline=headline)
     return " ".join(subject.split())[:300]
 
 
