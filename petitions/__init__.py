@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from petitions.api.articles import bp as api_articles
+    from petitions.api.commands import bp as api_cli
     from petitions.mail.commands import bp as mail_cli
     from petitions.mail.webhooks import bp as webhooks
     from petitions.newsletter.commands import bp as articles_cli
@@ -73,7 +74,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(webhooks)
     for blueprint in (signing, newsletter, api_articles, webhooks):
         app.register_blueprint(blueprint)
-    for command_group in (mail_cli, articles_cli, digests_cli):
+    for command_group in (mail_cli, articles_cli, digests_cli, api_cli):
         app.register_blueprint(command_group)
     if app.config["MAIL_CATCHER"] and app.config["APP_ENV"] != "production":
         from petitions.mail.dev import bp as devmail

@@ -1,5 +1,108 @@
-"""POST /api/articles: article ingest for the news site."""
+"""POST /api/articles: article ingest for the news site.
 
-from flask import Blueprint
+Authenticated by `Authorization: Bearer <token>`: either ARTICLES_API_TOKEN or a key made
+with `flask api create-key`. One article per request; the same external_id (or else the
+same url) updates the article instead of adding another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from sqlalchemy import select, update
+
+from petitions.api.models import ApiKey
+from petitions.database import utcnow
+from petitions.extensions import db
+from petitions.newsletter.ingest import CREATED, ValidationError, upsert_article
+from petitions.newsletter.models import Article
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _authorised() -> bool:
+    token = _bearer_token()
+    if token is None:
+        return False
+    configured = current_app.config.get("ARTICLES_API_TOKEN")
+    if configured and hmac.compare_digest(token.encode(), configured.encode()):
+        return True
+    key_id = db.session.scalar(
+        select(ApiKey.id).where(ApiKey.key_hash == key_hash(token), ApiKey.revoked_at.is_(None))
+    )
+    if key_id is None:
+        return False
+    db.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+    db.session.commit()
+    return True
+
+
+def _error(status: int, message: str, **extra):
+    response = jsonify(error=message, status=status, **extra)
+    response.status_code = status
+    return response
+
+
+def article_json(article: Article) -> dict:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "category": {"slug": article.category.slug, "name": article.category.name},
+        "summary": article.summary,
+        "published_at": article.published_at.isoformat(),
+        "external_id": article.external_id,
+        "petition": article.petition.slug if article.petition else None,
+    }
+
+
+@bp.before_request
+def require_token():
+    if not _authorised():
+        response = _error(401, "Send a valid API token as 'Authorization: Bearer <token>'.")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return None
+
+
+@bp.post("/articles")
+def upsert():
+    """Create or update one article from a JSON object."""
+    try:
+        payload = json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        return _error(400, "The request body must be JSON.")
+    if not isinstance(payload, dict):
+        return _error(400, "Send one article as a JSON object.")
+    try:
+        article, outcome = upsert_article(payload)
+    except ValidationError as exc:
+        db.session.rollback()
+        return _error(422, "Some fields are missing or invalid.", fields=exc.fields)
+    db.session.commit()
+    response = jsonify(article_json(article))
+    response.status_code = 201 if outcome == CREATED else 200
+    response.headers["Location"] = url_for("api.show_article", article_id=article.id)
+    return response
+
+
+@bp.get("/articles/<int:article_id>")
+def show_article(article_id: int):
+    """The article as stored, so that the Location of a POST names something."""
+    found = db.session.get(Article, article_id)
+    if found is None:
+        return _error(404, "There is no article with that id.")
+    return jsonify(article_json(found))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from petitions.database import utcnow
 from petitions.extensions import db
-from petitions.mail.models import Suppression
+from petitions.mail.models import Suppression, SuppressionReason
 from petitions.signing.canonical import canonical_email
 
 
@@ -28,3 +30,35 @@ def suppressed_among(addresses: Iterable[str]) -> set[str]:
         )
     )
     return {address for canonical in found for address in by_canonical[canonical]}
+
+
+def suppress(address: str, reason: SuppressionReason | str, detail: str | None = None) -> bool:
+    """Add the address's mailbox to the list; True if it was not on it. The caller commits.
+
+    Idempotent under concurrency: the unique canonical address decides, and a second
+    report of the same mailbox keeps the first row (and its reason).
+    """
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = db.session.execute(
+        dialect.insert(Suppression)
+        .values(
+            canonical_email=canonical_email(address),
+            reason=SuppressionReason(reason).value,
+            detail=(detail or None) and detail[:2000],
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["canonical_email"])
+        # RETURNING, not rowcount: an ORM-enabled INSERT reports rowcount -1 on psycopg.
+        .returning(Suppression.id)
+    ).first()
+    return inserted is not None
+
+
+def unsuppress(address: str) -> bool:
+    """Take the address's mailbox off the list; True if it was on it. The caller commits."""
+    result = db.session.execute(
+        delete(Suppression)
+        .where(Suppression.canonical_email == canonical_email(address))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -1,5 +1,74 @@
-"""POST /webhooks/bounce: hard bounces and complaints from the mail relay."""
+"""POST /webhooks/bounce: hard bounces and complaints from the mail relay.
 
-from flask import Blueprint
+Authenticated with `Authorization: Bearer BOUNCE_WEBHOOK_TOKEN`; without that setting
+the endpoint does not exist (404). The body is one report or a list of them:
+{"email": "...", "type": "hard_bounce" | "complaint" | "soft_bounce", "detail": "..."}.
+The whole body is checked before anything is stored, so a bad report changes nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, current_app, jsonify, request
+
+from petitions.extensions import db
+from petitions.mail.bounces import ReportType, apply_report
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+MAX_REPORTS = 500
+
+
+def _error(status: int, message: str, **headers):
+    return jsonify(error=message, status=status), status, headers
+
+
+def _authorised() -> bool:
+    expected = current_app.config["BOUNCE_WEBHOOK_TOKEN"]
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), expected.encode()
+    )
+
+
+def _parse(body) -> list[tuple[str, ReportType, str | None]] | str:
+    """The reports in the body, or a message saying what is wrong with it."""
+    reports = body if isinstance(body, list) else [body]
+    if len(reports) > MAX_REPORTS:
+        return f"send at most {MAX_REPORTS} reports at a time"
+    parsed = []
+    for index, report in enumerate(reports):
+        if not isinstance(report, dict):
+            return f"report {index}: must be an object"
+        email, kind, detail = report.get("email"), report.get("type"), report.get("detail")
+        if (not isinstance(email, str) or "@" not in email or len(email) > 254
+                or any(ord(ch) < 32 or ord(ch) == 127 for ch in email)):
+            return f"report {index}: email must be an email address"
+        if kind not in {t.value for t in ReportType}:
+            return f"report {index}: type must be hard_bounce, complaint or soft_bounce"
+        if detail is not None and not isinstance(detail, str):
+            return f"report {index}: detail must be a string"
+        parsed.append((email.strip(), ReportType(kind), detail and detail.replace("\x00", "")))
+    return parsed
+
+
+@bp.post("/bounce")
+def bounce():
+    if not current_app.config.get("BOUNCE_WEBHOOK_TOKEN"):
+        return _error(404, "not found")
+    if not _authorised():
+        return _error(401, "a valid bearer token is required", **{"WWW-Authenticate": "Bearer"})
+    body = request.get_json(silent=True)
+    if body is None:
+        return _error(400, "the body must be JSON")
+    reports = _parse(body)
+    if isinstance(reports, str):
+        return _error(400, reports)
+    totals = {"received": len(reports), "suppressed": 0, "already_suppressed": 0,
+              "unsubscribed": 0, "ignored": 0}
+    for email, kind, detail in reports:
+        for key, value in apply_report(email, kind, detail).items():
+            totals[key] += value
+    db.session.commit()
+    return jsonify(totals)

@@ -21,7 +21,7 @@ from petitions.extensions import db
 from petitions.mail.models import OutboxMessage
 from petitions.mail.render import inline_css
 from petitions.mail.rendering import Content
-from petitions.newsletter.links import list_headers, manage_url, one_click_unsubscribe_url
+from petitions.newsletter.links import subscriber_links
 from petitions.newsletter.models import Article
 from petitions.newsletter.subscribers import Subscriber, SubscriberState
 from petitions.signing.canonical import canonical_email
@@ -112,8 +112,9 @@ class DigestRenderer:
             id=row.subscriber_id, email=row.to_address,
             canonical_email=canonical_email(row.to_address),
         )
-        links = {MANAGE: manage_url(subscriber), UNSUBSCRIBE: one_click_unsubscribe_url(subscriber)}
+        manage, one_click, headers = subscriber_links(subscriber, "digest")
+        links = {MANAGE: manage, UNSUBSCRIBE: one_click}
         for placeholder, url in links.items():
             text = text.replace(placeholder, url)
             html = html.replace(placeholder, url)
-        return Content(row.subject, text, html, list_headers(subscriber, "digest"))
+        return Content(row.subject, text, html, headers)

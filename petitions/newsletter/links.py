@@ -80,13 +80,21 @@ def list_headers(subscriber: Subscriber, list_name: str = "digest") -> dict[str,
     list_name must be a plain DNS label ("digest", "newsletter"): it becomes the
     List-Id "<list_name.LIST_ID_DOMAIN>".
     """
+    return subscriber_links(subscriber, list_name)[2]
+
+
+def subscriber_links(
+    subscriber: Subscriber, list_name: str = "digest"
+) -> tuple[str, str, dict[str, str]]:
+    """(preference centre URL, one-click unsubscribe URL, list headers), signing the token
+    once: a digest run builds these for every message it sends."""
     token = manage_token(subscriber)
+    manage = current_app.config["BASE_URL"] + manage_path(token)
+    one_click = manage + "/unsubscribe"
     mailto = current_app.config["UNSUBSCRIBE_MAILTO"]
     subject = quote(f"unsubscribe {token}")
-    return {
-        "List-Unsubscribe": (
-            f"<{one_click_unsubscribe_url(subscriber)}>, <mailto:{mailto}?subject={subject}>"
-        ),
+    return manage, one_click, {
+        "List-Unsubscribe": f"<{one_click}>, <mailto:{mailto}?subject={subject}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": (
             f"{_list_display_name(list_name)} "

@@ -156,4 +156,11 @@ def confirm_signature(token: str) -> ConfirmResult:
     db.session.refresh(checked.signature)
     if result.rowcount != 1:
         return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, checked.signature)
+    # Newsletter opt-in: the box ticked on the signing form is confirmed by this same
+    # click, so the supporter gets no second confirmation email. Runs after the
+    # signature's commit and never fails it (errors are logged and rolled back).
+    if checked.signature.subscribe_newsletter:
+        from petitions.newsletter.opt_in import subscribe_from_signature
+
+        subscribe_from_signature(checked.signature)
     return checked
