@@ -47,6 +47,7 @@ class SmtpConnection:
                     smtp.starttls(context=ssl.create_default_context())
             if s.username:
                 smtp.login(s.username, s.password or "")
+            smtp.ehlo_or_helo_if_needed()
         except smtplib.SMTPAuthenticationError as exc:
             raise TemporaryFailure(f"SMTP login refused: {exc.smtp_code}") from exc
         except (OSError, smtplib.SMTPException) as exc:
@@ -58,7 +59,10 @@ class SmtpConnection:
             if self._smtp is None:
                 self._smtp = self._connect()
             try:
-                refused = self._smtp.sendmail(envelope_from, [recipient], data)
+                if self._can_pipeline(envelope_from, recipient):
+                    refused = _pipelined_transaction(self._smtp, envelope_from, recipient, data)
+                else:
+                    refused = self._smtp.sendmail(envelope_from, [recipient], data)
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None
                 if attempt == 2:
@@ -83,6 +87,13 @@ class SmtpConnection:
                 raise failure_for(code, reply)
             return
 
+    def _can_pipeline(self, envelope_from: str, recipient: str) -> bool:
+        return (
+            self._smtp.has_extn("pipelining")
+            and envelope_from.isascii()
+            and recipient.isascii()
+        )
+
     @property
     def connected(self) -> bool:
         return self._smtp is not None
@@ -94,6 +105,35 @@ class SmtpConnection:
             except (OSError, smtplib.SMTPException):
                 pass
             self._smtp = None
+
+
+def _pipelined_transaction(smtp: smtplib.SMTP, envelope_from: str, recipient: str,
+                           data: bytes) -> dict:
+    """MAIL, RCPT and DATA in one write (RFC 2920), then the message: two round trips
+    instead of four. Raises the same exceptions as smtplib's sendmail()."""
+    smtp.send(f"MAIL FROM:<{envelope_from}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+    mail_reply, rcpt_reply, data_reply = smtp.getreply(), smtp.getreply(), smtp.getreply()
+    if data_reply[0] == 354 and (mail_reply[0] != 250 or rcpt_reply[0] not in (250, 251)):
+        # A server that accepted DATA without a valid envelope would take whatever comes
+        # next as a message: hang up instead, and the message is tried again later.
+        smtp.close()
+        raise smtplib.SMTPServerDisconnected("envelope refused but DATA accepted")
+    if mail_reply[0] != 250:
+        smtp.rset()
+        raise smtplib.SMTPSenderRefused(*mail_reply, envelope_from)
+    if rcpt_reply[0] not in (250, 251):
+        smtp.rset()
+        raise smtplib.SMTPRecipientsRefused({recipient: rcpt_reply})
+    if data_reply[0] != 354:
+        smtp.rset()
+        raise smtplib.SMTPDataError(*data_reply)
+    # Dot-stuffing; composed messages start with a header, never with a dot.
+    body = data.replace(b"\r\n.", b"\r\n..")
+    smtp.send(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
+    code, reply = smtp.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+    return {}
 
 
 def failure_for(code: int, reply: bytes | str) -> Exception:
