@@ -28,7 +28,7 @@ from petitions.mail.suppression import suppressed_among
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 100
+BATCH_SIZE = 250
 MAX_ATTEMPTS = 12
 # A suppressed address still gets these: they answer its own new double opt-in.
 SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation"}

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -212,22 +212,14 @@ def _insert_ignoring_duplicates(table):
 
 
 def queue_chunk(run: DigestRun, planned: list[PlannedDigest]) -> int:
-    """Ledger rows and outbox rows for a chunk, in one transaction. Returns how many."""
+    """Outbox rows and ledger rows for a chunk, in one transaction. Returns how many.
+
+    The outbox rows go first, so each ledger row is written with its outbox id in one
+    statement. A ledger row that already exists (a duplicate chunk running at the same
+    moment) is skipped by the unique constraint, and its outbox row is deleted before
+    the commit: only one copy per subscriber and run can ever be committed.
+    """
     if not planned:
-        return 0
-    by_subscriber = {p.subscriber.id: p for p in planned}
-    inserted = db.session.execute(
-        _insert_ignoring_duplicates(DigestDelivery.__table__).returning(
-            DigestDelivery.__table__.c.id, DigestDelivery.__table__.c.subscriber_id
-        ),
-        [
-            {"run_id": run.id, "subscriber_id": p.subscriber.id, "since": p.since,
-             "article_count": len(p.articles), "created_at": utcnow()}
-            for p in planned
-        ],
-    ).all()
-    if not inserted:
-        db.session.rollback()
         return 0
     domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
     now = utcnow()
@@ -236,26 +228,35 @@ def queue_chunk(run: DigestRun, planned: list[PlannedDigest]) -> int:
         [
             {
                 "kind": "digest",
-                "to_address": by_subscriber[subscriber_id].subscriber.email,
-                "subject": digest_subject(by_subscriber[subscriber_id]),
+                "to_address": p.subscriber.email,
+                "subject": digest_subject(p),
                 "headers": {},
-                "payload": payload_for(run, by_subscriber[subscriber_id]),
+                "payload": payload_for(run, p),
                 "message_id": make_msgid(domain=domain),
-                "subscriber_id": subscriber_id,
+                "subscriber_id": p.subscriber.id,
                 "state": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for _ledger_id, subscriber_id in inserted
+            for p in planned
         ],
     ).all()
-    outbox_by_subscriber = {subscriber_id: outbox_id for outbox_id, subscriber_id in outbox_rows}
-    db.session.execute(
-        update(DigestDelivery),
-        [{"id": ledger_id, "outbox_id": outbox_by_subscriber[subscriber_id]}
-         for ledger_id, subscriber_id in inserted],
-    )
+    outbox_of = {subscriber_id: outbox_id for outbox_id, subscriber_id in outbox_rows}
+    inserted = set(db.session.scalars(
+        _insert_ignoring_duplicates(DigestDelivery.__table__).returning(
+            DigestDelivery.__table__.c.subscriber_id
+        ),
+        [
+            {"run_id": run.id, "subscriber_id": p.subscriber.id, "since": p.since,
+             "article_count": len(p.articles), "outbox_id": outbox_of[p.subscriber.id],
+             "created_at": now}
+            for p in planned
+        ],
+    ))
+    duplicates = [outbox_of[s] for s in outbox_of if s not in inserted]
+    if duplicates:
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(duplicates)))
     db.session.commit()
     return len(inserted)
 
