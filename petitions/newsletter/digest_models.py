@@ -31,7 +31,8 @@ class DigestRun(db.Model):
 
 class DigestDelivery(db.Model):
     """The ledger: one row per (subscriber, run), written with the digest's outbox row in
-    one transaction. The unique constraint is what stops a second copy."""
+    one transaction. The unique constraint is what stops a second copy; the outbox row
+    names its run in its payload."""
 
     __tablename__ = "digest_deliveries"
     __table_args__ = (
@@ -41,7 +42,6 @@ class DigestDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("digest_runs.id", ondelete="CASCADE"), index=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     since: Mapped[datetime] = mapped_column(UTCDateTime)
     article_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

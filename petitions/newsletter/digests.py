@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -106,17 +106,25 @@ def chunk_bounds(run: DigestRun, chunk_size: int | None = None) -> Iterator[tupl
 
 @dataclass
 class PlannedDigest:
-    subscriber: Subscriber
+    """Rows, not ORM objects: subscriber (id, email, canonical_email, locale, ...),
+    articles (id, title, ...) and petitions (id, ...)."""
+
+    subscriber: Row
     since: datetime
-    articles: list[Article]
-    petitions: list[Petition]
+    articles: list[Row]
+    petitions: list[Row]
 
 
 def plan_chunk(run: DigestRun, first_id: int, last_id: int) -> list[PlannedDigest]:
-    """What each subscriber in the chunk would get, in a handful of queries."""
+    """What each subscriber in the chunk would get, in a handful of queries.
+
+    Plain rows, not ORM objects, and one article choice per distinct (topics, since):
+    most subscribers share both, and this runs for every subscriber of every run.
+    """
     already = select(DigestDelivery.subscriber_id).where(DigestDelivery.run_id == run.id)
-    subscribers = db.session.scalars(
-        select(Subscriber)
+    subscribers = db.session.execute(
+        select(Subscriber.id, Subscriber.email, Subscriber.canonical_email, Subscriber.locale,
+               Subscriber.all_categories, Subscriber.confirmed_at)
         .where(Subscriber.id.in_(_eligible(run).where(Subscriber.id.between(first_id, last_id))))
         .where(Subscriber.id.not_in(already))
         .order_by(Subscriber.id)
@@ -141,17 +149,19 @@ def plan_chunk(run: DigestRun, first_id: int, last_id: int) -> list[PlannedDiges
         s.id: max(previous_cutoff.get(s.id) or s.confirmed_at or earliest, earliest)
         for s in subscribers
     }
-    articles = db.session.scalars(
-        select(Article)
+    articles = db.session.execute(
+        select(Article.id, Article.title, Article.category_id, Article.created_at)
         .where(Article.created_at > min(since.values()), Article.created_at <= run.cutoff)
         .order_by(Article.published_at.desc(), Article.id.desc())
     ).all()
+    now = utcnow()
     petitions = [
-        p for p in db.session.scalars(
-            select(Petition).where(Petition.state == PetitionState.OPEN)
+        p for p in db.session.execute(
+            select(Petition.id, Petition.category_id, Petition.closes_at)
+            .where(Petition.state == PetitionState.OPEN, Petition.category_id.is_not(None))
             .order_by(Petition.signature_count.desc(), Petition.id)
         )
-        if p.is_open
+        if p.closes_at is None or p.closes_at > now
     ]
     signed: dict[str, set[int]] = {}
     for email, petition_id in db.session.execute(
@@ -160,24 +170,22 @@ def plan_chunk(run: DigestRun, first_id: int, last_id: int) -> list[PlannedDiges
     ):
         signed.setdefault(email, set()).add(petition_id)
 
+    choices: dict[tuple, tuple[list, list]] = {}
     planned = []
     for subscriber in subscribers:
-        wanted = follows.get(subscriber.id, set())
-
-        def followed(category_id, subscriber=subscriber, wanted=wanted) -> bool:
-            return subscriber.all_categories or category_id in wanted
-
-        chosen = [
-            a for a in articles
-            if followed(a.category_id) and a.created_at > since[subscriber.id]
-        ][:MAX_ARTICLES]
+        topics = None if subscriber.all_categories else frozenset(follows.get(subscriber.id, ()))
+        key = (topics, since[subscriber.id])
+        if key not in choices:
+            choices[key] = (
+                [a for a in articles if (topics is None or a.category_id in topics)
+                 and a.created_at > key[1]][:MAX_ARTICLES],
+                [p for p in petitions if topics is None or p.category_id in topics],
+            )
+        chosen, candidates = choices[key]
         if not chosen:
             continue  # nobody gets an empty digest
-        unsigned = [
-            p for p in petitions
-            if p.category_id is not None and followed(p.category_id)
-            and p.id not in signed.get(subscriber.canonical_email, set())
-        ][:MAX_PETITIONS]
+        already_signed = signed.get(subscriber.canonical_email, set())
+        unsigned = [p for p in candidates if p.id not in already_signed][:MAX_PETITIONS]
         planned.append(PlannedDigest(subscriber, since[subscriber.id], chosen, unsigned))
     return planned
 
@@ -212,20 +220,29 @@ def _insert_ignoring_duplicates(table):
 
 
 def queue_chunk(run: DigestRun, planned: list[PlannedDigest]) -> int:
-    """Outbox rows and ledger rows for a chunk, in one transaction. Returns how many.
+    """Ledger rows, then outbox rows for those that were new, in one transaction.
 
-    The outbox rows go first, so each ledger row is written with its outbox id in one
-    statement. A ledger row that already exists (a duplicate chunk running at the same
-    moment) is skipped by the unique constraint, and its outbox row is deleted before
-    the commit: only one copy per subscriber and run can ever be committed.
+    A ledger row that already exists (a duplicate chunk at the same moment, or a rerun)
+    is skipped by the unique constraint and gets no outbox row, so only one copy per
+    subscriber and run can ever be committed. Returns how many were queued.
     """
     if not planned:
         return 0
-    domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
     now = utcnow()
-    outbox_rows = db.session.execute(
-        insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.subscriber_id),
+    inserted = set(db.session.scalars(
+        _insert_ignoring_duplicates(DigestDelivery.__table__).returning(
+            DigestDelivery.__table__.c.subscriber_id
+        ),
         [
+            {"run_id": run.id, "subscriber_id": p.subscriber.id, "since": p.since,
+             "article_count": len(p.articles), "created_at": now}
+            for p in planned
+        ],
+    ))
+    if inserted:
+        domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+        # One statement text for every row: the driver parses it once, not per chunk.
+        db.session.execute(insert(OutboxMessage), [
             {
                 "kind": "digest",
                 "to_address": p.subscriber.email,
@@ -239,24 +256,8 @@ def queue_chunk(run: DigestRun, planned: list[PlannedDigest]) -> int:
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for p in planned
-        ],
-    ).all()
-    outbox_of = {subscriber_id: outbox_id for outbox_id, subscriber_id in outbox_rows}
-    inserted = set(db.session.scalars(
-        _insert_ignoring_duplicates(DigestDelivery.__table__).returning(
-            DigestDelivery.__table__.c.subscriber_id
-        ),
-        [
-            {"run_id": run.id, "subscriber_id": p.subscriber.id, "since": p.since,
-             "article_count": len(p.articles), "outbox_id": outbox_of[p.subscriber.id],
-             "created_at": now}
-            for p in planned
-        ],
-    ))
-    duplicates = [outbox_of[s] for s in outbox_of if s not in inserted]
-    if duplicates:
-        db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(duplicates)))
+            for p in planned if p.subscriber.id in inserted
+        ])
     db.session.commit()
     return len(inserted)
 
