@@ -49,7 +49,8 @@ def build_message(row, sender: str) -> bytes:
         ("Message-ID", row.message_id),
         *content.headers.items(),
     ]
-    return compose(headers, content.text, content.html)
+    return compose(headers, content.encoded_text or content.text,
+                   content.encoded_html or content.html)
 
 
 class Pacer:

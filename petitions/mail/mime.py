@@ -23,14 +23,20 @@ def _header_line(name: str, value: str) -> bytes:
     return f"{name}: {encoded}".encode("ascii")
 
 
-def _quoted_printable(body: str) -> bytes:
+def quoted_printable(body: str) -> bytes:
+    """Quoted-printable UTF-8 with CRLF line ends. Encoding text that ends with a line
+    break, then more text, gives the same as encoding both at once: callers may cache
+    the encoding of a message's fixed head and encode only its tail per message."""
     encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True)
     # b2a_qp breaks soft lines with whatever line end it saw first; SMTP wants CRLF.
     return encoded.replace(b"\r\n", b"\n").replace(b"\n", CRLF)
 
 
-def compose(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
-    """RFC 5322 bytes with CRLF line ends: the headers, then text and HTML alternatives."""
+def compose(headers: list[tuple[str, str]], text: str | bytes, html: str | bytes) -> bytes:
+    """RFC 5322 bytes with CRLF line ends: the headers, then text and HTML alternatives.
+
+    A body given as bytes is already quoted-printable (see quoted_printable()).
+    """
     # "=_" never occurs in quoted-printable output, so the boundary cannot clash.
     boundary = f"=_{secrets.token_hex(12)}"
     lines = [_header_line(name, value) for name, value in headers]
@@ -45,7 +51,7 @@ def compose(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
             f'Content-Type: text/{subtype}; charset="utf-8"'.encode(),
             b"Content-Transfer-Encoding: quoted-printable",
             b"",
-            _quoted_printable(body),
+            body if isinstance(body, bytes) else quoted_printable(body),
         ]
     lines += [f"--{boundary}--".encode(), b""]
     return CRLF.join(lines)

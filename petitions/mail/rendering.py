@@ -24,6 +24,9 @@ class Content:
     text: str
     html: str
     headers: dict[str, str] = field(default_factory=dict)
+    # The same bodies already quoted-printable, when the renderer could reuse most of it.
+    encoded_text: bytes | None = None
+    encoded_html: bytes | None = None
 
 
 class DeferredRenderer(Protocol):

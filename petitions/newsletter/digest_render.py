@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from petitions.extensions import db
+from petitions.mail.mime import quoted_printable
 from petitions.mail.models import OutboxMessage
 from petitions.mail.render import inline_css
 from petitions.mail.rendering import Content
@@ -81,7 +83,7 @@ class DigestRenderer:
             if row.subscriber_id not in still_wanted
         }
 
-    def _variant(self, payload: dict) -> tuple[str, str]:
+    def _variant(self, payload: dict) -> Variant:
         articles = [self._articles[i] for i in payload["articles"] if i in self._articles]
         petitions = [self._petitions[i] for i in payload["petitions"] if i in self._petitions]
         key = (payload["locale"], payload["frequency"],
@@ -101,20 +103,51 @@ class DigestRenderer:
         with force_locale(payload["locale"]):
             text = render_template("email/digest/body.txt", **context)
             html = inline_css(render_template("email/digest/body.html", subject="", **context))
-        self._variants[key] = (text, html)
+        variant = Variant(PersonalBody(text), PersonalBody(html))
+        self._variants[key] = variant
         if len(self._variants) > CACHED_VARIANTS:
             self._variants.popitem(last=False)
-        return text, html
+        return variant
 
     def render(self, row: OutboxMessage) -> Content:
-        text, html = self._variant(row.payload)
+        variant = self._variant(row.payload)
         subscriber = SimpleNamespace(
             id=row.subscriber_id, email=row.to_address,
             canonical_email=canonical_email(row.to_address),
         )
         manage, one_click, headers = subscriber_links(subscriber, "digest")
         links = {MANAGE: manage, UNSUBSCRIBE: one_click}
+        return Content(
+            row.subject, variant.text.fill(links), variant.html.fill(links), headers,
+            encoded_text=variant.text.encode(links), encoded_html=variant.html.encode(links),
+        )
+
+
+class PersonalBody:
+    """A rendered body with link placeholders. Everything before the line holding the
+    first placeholder is quoted-printable-encoded once; only the rest, a few hundred
+    bytes, is encoded for each subscriber."""
+
+    def __init__(self, body: str):
+        self.body = body
+        positions = [i for i in (body.find(MANAGE), body.find(UNSUBSCRIBE)) if i >= 0]
+        cut = body.rfind("\n", 0, min(positions)) + 1 if positions else len(body)
+        self.head = quoted_printable(body[:cut])
+        self.tail = body[cut:]
+
+    @staticmethod
+    def _substitute(text: str, links: dict[str, str]) -> str:
         for placeholder, url in links.items():
             text = text.replace(placeholder, url)
-            html = html.replace(placeholder, url)
-        return Content(row.subject, text, html, headers)
+        return text
+
+    def fill(self, links: dict[str, str]) -> str:
+        return self._substitute(self.body, links)
+
+    def encode(self, links: dict[str, str]) -> bytes:
+        return self.head + quoted_printable(self._substitute(self.tail, links))
+
+
+class Variant(NamedTuple):
+    text: PersonalBody
+    html: PersonalBody
