@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import BooleanField, RadioField, SelectMultipleField
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from petitions.forms import email_address_field
 from petitions.newsletter.models import Category
 from petitions.newsletter.subscribers import Frequency
 
@@ -73,18 +73,4 @@ class ChoicesForm(FlaskForm):
 
 
 class SubscribeForm(ChoicesForm):
-    email = EmailField(
-        _l("Email address"),
-        validators=[
-            DataRequired(_l("Enter your email address.")),
-            Length(max=254, message=_l("Your email address must be 254 characters or fewer.")),
-        ],
-        filters=[lambda v: v.strip() if v else v],
-    )
-
-    def validate_email(self, field) -> None:
-        try:
-            result = validate_email(field.data, check_deliverability=False)
-        except EmailNotValidError:
-            raise ValidationError(_l("Enter an email address like name@example.com.")) from None
-        field.data = result.normalized
+    email = email_address_field()

@@ -4,12 +4,13 @@ import re
 from functools import lru_cache
 
 from babel import Locale
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from petitions.forms import email_address_field
 
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,10}$")
@@ -53,14 +54,7 @@ class SignatureForm(FlaskForm):
         ],
         filters=[lambda v: " ".join(v.split()) if v else v],
     )
-    email = EmailField(
-        _l("Email address"),
-        validators=[
-            DataRequired(_l("Enter your email address.")),
-            Length(max=254, message=_l("Your email address must be 254 characters or fewer.")),
-        ],
-        filters=[lambda v: v.strip() if v else v],
-    )
+    email = email_address_field()
     postcode = StringField(
         _l("ZIP or postal code"),
         validators=[
@@ -86,15 +80,6 @@ class SignatureForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices()
-
-    def validate_email(self, field) -> None:
-        try:
-            result = validate_email(field.data, check_deliverability=False)
-        except EmailNotValidError:
-            raise ValidationError(
-                _l("Enter an email address like name@example.com.")
-            ) from None
-        field.data = result.normalized
 
     def validate_country(self, field) -> None:
         if field.data not in dict(self.country.choices):
