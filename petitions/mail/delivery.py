@@ -11,7 +11,6 @@ drop the duplicate. Losing mail is worse than that rare duplicate.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parseaddr
 
@@ -23,6 +22,7 @@ from petitions.extensions import db
 from petitions.mail import rendering
 from petitions.mail.mime import compose
 from petitions.mail.models import OutboxMessage, OutboxState
+from petitions.mail.pacing import Pacer
 from petitions.mail.smtp import PermanentFailure, SmtpConnection, TemporaryFailure
 from petitions.mail.suppression import suppressed_among
 
@@ -51,24 +51,6 @@ def build_message(row, sender: str) -> bytes:
     ]
     return compose(headers, content.encoded_text or content.text,
                    content.encoded_html or content.html)
-
-
-class Pacer:
-    """Keeps one process at or under MAIL_RATE_PER_SECOND, and halves its pace each time
-    the server says it is being throttled (4xx), so mail slows down instead of bouncing."""
-
-    def __init__(self, per_second: float):
-        self.interval = 1.0 / per_second
-        self.next_slot = time.monotonic()
-
-    def wait(self) -> None:
-        now = time.monotonic()
-        if self.next_slot > now:
-            time.sleep(self.next_slot - now)
-        self.next_slot = max(self.next_slot, now) + self.interval
-
-    def back_off(self) -> None:
-        self.interval = min(self.interval * 2, 30.0)
 
 
 def release_stale_claims() -> int:
@@ -188,7 +170,8 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
     connection = SmtpConnection(current_app.config["SMTP"])
     sender = current_app.config["MAIL_FROM"]
     envelope_from = parseaddr(sender)[1]
-    pacer = Pacer(current_app.config["MAIL_RATE_PER_SECOND"])
+    pacer = Pacer(current_app.config["MAIL_RATE_PER_SECOND"], current_app.config["REDIS_URL"],
+                  current_app.config["CELERY_QUEUE"])
     outcomes = OutcomeWriter()
     try:
         for _ in range(max_batches):
