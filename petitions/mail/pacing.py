@@ -1,7 +1,7 @@
 """Keeping outgoing mail at or under MAIL_RATE_PER_SECOND.
 
 With Redis, the limit holds for the whole deployment: every sending process takes its
-messages from one counter per second, ten at a time so that Redis is asked once per ten
+messages from one counter per second, twenty-five at a time so that Redis is asked once per 25
 messages. Without Redis (or while it is unreachable), each process keeps to the rate on
 its own. On a throttling reply (421/450/451/452/454) a process halves its own pace, so
 mail slows down instead of bouncing.
@@ -16,7 +16,7 @@ from functools import lru_cache
 import redis
 
 log = logging.getLogger(__name__)
-BLOCK = 10
+BLOCK = 25
 
 
 @lru_cache(maxsize=4)
