@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from petitions.database import utcnow
+from petitions.database import insert_ignoring_duplicates, utcnow
 from petitions.extensions import db
 from petitions.mail.models import Suppression, SuppressionReason
 from petitions.signing.canonical import canonical_email
@@ -38,16 +37,15 @@ def suppress(address: str, reason: SuppressionReason | str, detail: str | None =
     Idempotent under concurrency: the unique canonical address decides, and a second
     report of the same mailbox keeps the first row (and its reason).
     """
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = db.session.execute(
-        dialect.insert(Suppression)
+        insert_ignoring_duplicates(Suppression, db.session.get_bind(),
+                                   index_elements=["canonical_email"])
         .values(
             canonical_email=canonical_email(address),
             reason=SuppressionReason(reason).value,
             detail=(detail or None) and detail[:2000],
             created_at=utcnow(),
         )
-        .on_conflict_do_nothing(index_elements=["canonical_email"])
         # RETURNING, not rowcount: an ORM-enabled INSERT reports rowcount -1 on psycopg.
         .returning(Suppression.id)
     ).first()

@@ -27,10 +27,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import Row, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from petitions.database import utcnow
+from petitions.database import insert_ignoring_duplicates, utcnow
 from petitions.extensions import db
 from petitions.mail.models import OutboxMessage, Suppression
 from petitions.newsletter.digest_models import DigestDelivery, DigestRun
@@ -214,11 +213,6 @@ def payload_for(run: DigestRun, planned: PlannedDigest) -> dict:
     }
 
 
-def _insert_ignoring_duplicates(table):
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
-
-
 def queue_chunk(run: DigestRun, planned: list[PlannedDigest]) -> int:
     """Ledger rows, then outbox rows for those that were new, in one transaction.
 
@@ -230,7 +224,7 @@ def queue_chunk(run: DigestRun, planned: list[PlannedDigest]) -> int:
         return 0
     now = utcnow()
     inserted = set(db.session.scalars(
-        _insert_ignoring_duplicates(DigestDelivery.__table__).returning(
+        insert_ignoring_duplicates(DigestDelivery.__table__, db.engine).returning(
             DigestDelivery.__table__.c.subscriber_id
         ),
         [
