@@ -67,3 +67,16 @@ def unsuppress_command(email: str) -> None:
     removed = unsuppress(address)
     db.session.commit()
     click.echo(f"{address} can be mailed again." if removed else f"{address} was not suppressed.")
+
+
+@bp.cli.command("process-unsubscribe")
+@click.argument("message", type=click.File("rb"), default="-")
+def process_unsubscribe(message) -> None:
+    """Act on one email sent to UNSUBSCRIBE_MAILTO (a file, or - for stdin)."""
+    from petitions.newsletter.mailto import MAX_MESSAGE_BYTES, unsubscribe_from_message
+
+    raw = message.read(MAX_MESSAGE_BYTES + 1)
+    subscriber = unsubscribe_from_message(raw)
+    if subscriber is None:
+        raise click.ClickException("No valid unsubscribe token in that message; nothing changed.")
+    click.echo(f"Unsubscribed subscriber {subscriber.id}.")

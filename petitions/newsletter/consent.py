@@ -36,6 +36,7 @@ class Source:
     UNSUBSCRIBE_PAGE = "unsubscribe-page"
     COMPLAINT = "complaint"
     COMMAND = "command"
+    MAILTO = "mailto"
 
     @staticmethod
     def petition(slug: str) -> str:
@@ -92,6 +93,10 @@ def unsubscribe_text() -> str:
 
 def one_click_text() -> str:
     return _("Unsubscribed with the one-click unsubscribe link in an email.")
+
+
+def mailto_text() -> str:
+    return _("Unsubscribed by an email to the address in List-Unsubscribe.")
 
 
 def complaint_text() -> str:
