@@ -18,7 +18,7 @@ from itsdangerous import BadData, Signer
 
 from petitions.extensions import db
 from petitions.newsletter.subscribers import Subscriber
-from petitions.signing.tokens import email_digest
+from petitions.tokens import email_digest
 
 SALT = "subscription-manage"
 MAX_TOKEN_LENGTH = 200

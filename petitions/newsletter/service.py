@@ -38,7 +38,7 @@ from petitions.newsletter.models import Category
 from petitions.newsletter.subscribers import ConsentRecord, Subscriber, SubscriberState
 from petitions.newsletter.tokens import ConfirmationToken, read_confirmation_token
 from petitions.signing.canonical import canonical_email
-from petitions.signing.tokens import email_digest
+from petitions.tokens import email_digest
 
 MAX_RESENDS = 3
 MAX_NOTICES = 3
