@@ -2,8 +2,8 @@
 
 Each row is claimed (pending -> sending) in its own committed statement before any
 SMTP traffic, so two workers never send the same row. A row is marked sent right
-after the server accepts it. If a worker dies in the short window between the
-server's "250 OK" and that commit, the row stays "sending"; after OUTBOX_SENDING_TIMEOUT it
+after the server accepts it (see outcomes.py). If a worker dies in the short window
+between the server's "250 OK" and that mark, the row stays "sending"; after OUTBOX_SENDING_TIMEOUT it
 is put back to pending and sent again with the same Message-ID, which lets receivers
 drop the duplicate. Losing mail is worse than that rare duplicate.
 """
@@ -11,7 +11,7 @@ drop the duplicate. Losing mail is worse than that rare duplicate.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
@@ -22,6 +22,7 @@ from petitions.extensions import db
 from petitions.mail import rendering
 from petitions.mail.mime import compose
 from petitions.mail.models import OutboxMessage, OutboxState
+from petitions.mail.outcomes import OutcomeWriter
 from petitions.mail.pacing import Pacer
 from petitions.mail.smtp import PermanentFailure, SmtpConnection, TemporaryFailure
 from petitions.mail.suppression import suppressed_among
@@ -29,14 +30,8 @@ from petitions.mail.suppression import suppressed_among
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 250
-MAX_ATTEMPTS = 12
 # A suppressed address still gets these: they answer its own new double opt-in.
 SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation"}
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min ... capped at 2 hours: about a day of retries in all."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 7200))
 
 
 def build_message(row, sender: str) -> bytes:
@@ -88,71 +83,6 @@ def claim_due(limit: int = BATCH_SIZE) -> list[int]:
     ids = sorted(result.scalars())
     db.session.commit()
     return ids
-
-
-class OutcomeWriter:
-    """Records each row's outcome in its own commit, right after the SMTP reply, on a
-    connection of its own.
-
-    On PostgreSQL these commits do not wait for the WAL flush (synchronous_commit off,
-    for this connection only): a worker that dies still leaves every mark with the
-    server, and only a crash of PostgreSQL itself within a fraction of a second could
-    lose one (that message would then be sent once more).
-    """
-
-    def __init__(self) -> None:
-        self.postgres = db.engine.dialect.name == "postgresql"
-        self.connection = db.engine.connect()
-        if self.postgres:
-            # Each mark is one statement, so autocommit makes it one round trip.
-            self.connection = self.connection.execution_options(isolation_level="AUTOCOMMIT")
-            self.connection.exec_driver_sql("SET synchronous_commit TO OFF")
-        self.driver = self.connection.connection.driver_connection
-
-    def mark(self, row_id: int, **values) -> None:
-        values = {"claimed_at": None, **values}
-        columns = sorted(values)
-        # Straight to the driver: this runs once per message, and SQLAlchemy's statement
-        # pipeline would cost more than the database does.
-        placeholder = "%s" if self.postgres else "?"
-        assignments = ", ".join(f"{column} = {placeholder}" for column in columns)
-        statement = f"UPDATE outbox SET {assignments} WHERE id = {placeholder}"
-        parameters = [self._bind(values[column]) for column in columns] + [row_id]
-        cursor = self.driver.cursor()
-        try:
-            cursor.execute(statement, parameters)
-        finally:
-            cursor.close()
-        if not self.postgres:
-            self.driver.commit()
-
-    def _bind(self, value):
-        if isinstance(value, OutboxState):
-            return value.value
-        if isinstance(value, datetime) and not self.postgres:
-            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it
-        return value
-
-    def record(self, row, error: Exception | None) -> str:
-        """Mark a sent or failed row; returns its new state."""
-        if error is None:
-            self.mark(row.id, state=OutboxState.SENT, sent_at=utcnow(), last_error=None)
-            return OutboxState.SENT
-        attempts, detail = row.attempts + 1, str(error)[:2000]
-        if isinstance(error, PermanentFailure) or attempts >= MAX_ATTEMPTS:
-            self.mark(row.id, state=OutboxState.FAILED, attempts=attempts, last_error=detail)
-            return OutboxState.FAILED
-        self.mark(row.id, state=OutboxState.PENDING, attempts=attempts, last_error=detail,
-                  next_attempt_at=utcnow() + retry_delay(attempts))
-        return OutboxState.PENDING
-
-    def cancel(self, row, reason: str) -> None:
-        self.mark(row.id, state=OutboxState.FAILED, last_error=f"not sent: {reason}")
-
-    def close(self) -> None:
-        if self.postgres:
-            self.connection.exec_driver_sql("RESET synchronous_commit")
-        self.connection.close()
 
 
 def _load(ids: list[int]) -> list:

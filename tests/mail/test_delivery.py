@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from petitions.database import utcnow
 from petitions.extensions import db
-from petitions.mail import delivery
+from petitions.mail import delivery, outcomes
 from petitions.mail.models import OutboxMessage
 
 NOTHING = {"sent": 0, "retry": 0, "failed": 0, "cancelled": 0}
@@ -189,13 +189,13 @@ def test_row_still_failing_at_max_attempts_is_given_up_and_one_short_is_retried(
     mail, add_outbox
 ):
     mail.rules["busy"] = "451 4.3.0 Try later"
-    [last_chance] = add_outbox("busy1@example.org", attempts=delivery.MAX_ATTEMPTS - 1)
-    [one_more] = add_outbox("busy2@example.org", attempts=delivery.MAX_ATTEMPTS - 2)
+    [last_chance] = add_outbox("busy1@example.org", attempts=outcomes.MAX_ATTEMPTS - 1)
+    [one_more] = add_outbox("busy2@example.org", attempts=outcomes.MAX_ATTEMPTS - 2)
 
     assert delivery.deliver_due() == {"sent": 0, "retry": 1, "failed": 1, "cancelled": 0}
 
     last_chance, one_more = reload(last_chance), reload(one_more)
-    assert last_chance.state == "failed" and last_chance.attempts == delivery.MAX_ATTEMPTS
+    assert last_chance.state == "failed" and last_chance.attempts == outcomes.MAX_ATTEMPTS
     assert last_chance.last_error == "451 4.3.0 Try later"
-    assert one_more.state == "pending" and one_more.attempts == delivery.MAX_ATTEMPTS - 1
+    assert one_more.state == "pending" and one_more.attempts == outcomes.MAX_ATTEMPTS - 1
     assert mail.messages == []
