@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         tune_sqlite(db.engine)
     # Import models so that Alembic and create_all see every table.
+    from petitions.admin import models as _admin  # noqa: F401
     from petitions.api import models as _api  # noqa: F401
     from petitions.mail import models as _mail  # noqa: F401
     from petitions.newsletter import digest_models as _digests  # noqa: F401
@@ -60,6 +61,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from petitions.admin import register_admin
+    from petitions.admin.commands import bp as admin_cli
+    from petitions.admin.export_commands import bp as export_cli
     from petitions.api.articles import bp as api_articles
     from petitions.api.commands import bp as api_cli
     from petitions.mail.commands import bp as mail_cli
@@ -74,8 +78,9 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(webhooks)
     for blueprint in (signing, newsletter, api_articles, webhooks):
         app.register_blueprint(blueprint)
-    for command_group in (mail_cli, articles_cli, digests_cli, api_cli):
+    for command_group in (admin_cli, export_cli, mail_cli, articles_cli, digests_cli, api_cli):
         app.register_blueprint(command_group)
+    register_admin(app)
     if app.config["MAIL_CATCHER"] and app.config["APP_ENV"] != "production":
         from petitions.mail.dev import bp as devmail
 

@@ -11,6 +11,7 @@ from flask import Flask
 from petitions.extensions import db
 
 TASK_MODULES = [
+    "petitions.admin.tasks",
     "petitions.mail.tasks",
     "petitions.signing.tasks",
     "petitions.newsletter.tasks",

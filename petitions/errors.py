@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Gone, HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ def register_errorhandlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and error.code < 400:
             return error
+        if error.code == 410 and error.description and error.description != Gone.description:
+            # A removed petition: say why, as the admin wrote it.
+            return render_error(410, _("This petition has been removed"), error.description)
         return render_error(error.code or 500)
 
     @app.errorhandler(InternalServerError)

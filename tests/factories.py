@@ -7,6 +7,7 @@ from datetime import timedelta
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
+from petitions.admin.models import AdminUser
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.newsletter.models import Article, Category
@@ -90,3 +91,28 @@ class SubscriberFactory(_Base):
             self.categories.extend(categories)
             if create:
                 db.session.commit()
+
+
+# Hashing is deliberately slow; every test account shares one precomputed hash.
+ADMIN_PASSWORD = "correct horse battery staple"
+_ADMIN_PASSWORD_HASH = None
+
+
+def _admin_password_hash() -> str:
+    global _ADMIN_PASSWORD_HASH
+    if _ADMIN_PASSWORD_HASH is None:
+        from werkzeug.security import generate_password_hash
+
+        _ADMIN_PASSWORD_HASH = generate_password_hash(ADMIN_PASSWORD, method="scrypt")
+    return _ADMIN_PASSWORD_HASH
+
+
+class AdminUserFactory(_Base):
+    class Meta:
+        model = AdminUser
+
+    email = factory.Sequence(lambda n: f"staff{n}@example.org")
+    role = "admin"
+    password_hash = factory.LazyFunction(_admin_password_hash)
+    active = True
+    session_version = 1

@@ -25,17 +25,20 @@ class PetitionState(StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
+    ARCHIVED = "archived"
 
 
 class SignatureState(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
+    # Set by a moderator: never counted, never emailed again.
+    INVALIDATED = "invalidated"
 
 
 class Petition(db.Model):
     __tablename__ = "petitions"
     __table_args__ = (
-        CheckConstraint("state IN ('draft', 'open', 'closed')", name="state_known"),
+        CheckConstraint("state IN ('draft', 'open', 'closed', 'archived')", name="state_known"),
         CheckConstraint("goal > 0", name="goal_positive"),
         CheckConstraint("signature_count >= 0", name="count_not_negative"),
         CheckConstraint("slug <> ''", name="slug_not_empty"),
@@ -55,6 +58,11 @@ class Petition(db.Model):
     )
     # Folded in batches by signing.counting, never by the confirm request (see README).
     signature_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Hidden: left out of listings and answered as 404. Removed: answered as 410 Gone,
+    # with the reason, whatever its state.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removal_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -63,13 +71,17 @@ class Petition(db.Model):
 
     @property
     def is_open(self) -> bool:
-        if self.state != PetitionState.OPEN:
+        if self.state != PetitionState.OPEN or self.removed_at is not None:
             return False
         return self.closes_at is None or self.closes_at > utcnow()
 
     @property
     def is_public(self) -> bool:
-        return self.state != PetitionState.DRAFT
+        return self.state != PetitionState.DRAFT and not self.hidden and not self.is_removed
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
     @property
     def progress_percent(self) -> int:
@@ -84,9 +96,14 @@ class Signature(db.Model):
     __table_args__ = (
         # One signature per person per petition, enforced by the database under concurrency.
         UniqueConstraint("petition_id", "canonical_email", name="uq_signatures_petition_email"),
-        CheckConstraint("state IN ('pending', 'confirmed')", name="state_known"),
+        CheckConstraint("state IN ('pending', 'confirmed', 'invalidated')", name="state_known"),
         CheckConstraint(
-            "(state = 'confirmed') = (confirmed_at IS NOT NULL)", name="confirmed_has_time"
+            "(state = 'confirmed' AND confirmed_at IS NOT NULL)"
+            " OR (state = 'pending' AND confirmed_at IS NULL) OR state = 'invalidated'",
+            name="confirmed_has_time",
+        ),
+        CheckConstraint(
+            "(state = 'invalidated') = (invalidated_at IS NOT NULL)", name="invalidated_has_time"
         ),
         CheckConstraint("NOT counted OR state = 'confirmed'", name="only_confirmed_counted"),
         CheckConstraint("length(country) = 2", name="country_iso_code"),
@@ -118,6 +135,8 @@ class Signature(db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invalidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invalidation_reason: Mapped[str | None] = mapped_column(String(500))
     confirmation_sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmation_sends: Mapped[int] = mapped_column(Integer, default=0)
     notices_sent: Mapped[int] = mapped_column(Integer, default=0)

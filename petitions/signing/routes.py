@@ -11,6 +11,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from werkzeug.exceptions import Gone
 
 from petitions.extensions import db
 from petitions.signing.forms import SignatureForm, country_name
@@ -31,6 +32,8 @@ def _public_petition(slug: str) -> Petition:
     if len(slug) > 80:
         abort(404)
     petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
+    if petition is not None and petition.is_removed and petition.state != PetitionState.DRAFT:
+        raise Gone(petition.removal_reason)
     if petition is None or not petition.is_public:
         abort(404)
     return petition
@@ -68,7 +71,8 @@ def _render_petition(petition: Petition, form: SignatureForm, status: int = 200)
 def index():
     petitions = db.session.scalars(
         select(Petition)
-        .where(Petition.state == PetitionState.OPEN)
+        .where(Petition.state == PetitionState.OPEN, Petition.hidden.is_(False),
+               Petition.removed_at.is_(None))
         .order_by(Petition.signature_count.desc(), Petition.created_at.desc())
     ).all()
     return render_template("signing/index.html", petitions=[p for p in petitions if p.is_open])

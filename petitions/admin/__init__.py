@@ -1,0 +1,77 @@
+"""The admin area under /admin: every route needs a logged-in account (see require_login).
+
+Each area is a child blueprint of `bp`, so endpoints read "admin.<area>.<view>".
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from petitions.extensions import login_manager
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Reachable without a session: the login steps themselves.
+PUBLIC_ENDPOINTS = {"admin.auth.login", "admin.auth.second_factor"}
+
+
+@bp.before_request
+def require_login():
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    return redirect(url_for("admin.auth.login", next=request.full_path.rstrip("?")))
+
+
+# (endpoint, label, admins only) for the admin menu; a link shows once its view exists.
+NAV = [
+    ("admin.petitions.index", "Petitions", False),
+    ("admin.moderation.index", "Signatures", False),
+    ("admin.moderation.fraud", "Fraud", False),
+    ("admin.content.index", "Articles", False),
+    ("admin.exports.index", "Exports", False),
+    ("admin.dashboard.outbox", "Outbox", True),
+    ("admin.accounts.index", "Accounts", True),
+    ("admin.accounts.audit_log", "Audit log", True),
+]
+
+
+@bp.app_context_processor
+def admin_menu():
+    if not request.blueprint or not request.blueprint.startswith("admin"):
+        return {}
+    is_admin = current_user.is_authenticated and current_user.is_admin
+    links = [(endpoint, label) for endpoint, label, admins_only in NAV
+             if endpoint in current_app.view_functions and (is_admin or not admins_only)]
+    return {"admin_nav_links": links}
+
+
+@bp.after_request
+def never_cache(response):
+    # Admin pages show personal data: keep them out of shared and browser caches.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def register_admin(app: Flask) -> None:
+    from petitions.admin import auth
+    from petitions.admin.accounts import bp as accounts
+    from petitions.admin.content import bp as content
+    from petitions.admin.dashboard import bp as dashboard
+    from petitions.admin.exports import bp as exports
+    from petitions.admin.moderation import bp as moderation
+    from petitions.admin.petitions import bp as petitions
+
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return auth.load_user(user_id)
+
+    if not bp._got_registered_once:  # the same blueprint serves every app in a process
+        for child in (auth.bp, accounts, content, dashboard, exports, moderation, petitions):
+            bp.register_blueprint(child)
+    app.register_blueprint(bp)

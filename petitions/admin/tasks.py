@@ -1,0 +1,3 @@
+"""Periodic admin work run by beat."""
+
+from __future__ import annotations
