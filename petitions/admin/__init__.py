@@ -6,6 +6,7 @@ Each area is a child blueprint of `bp`, so endpoints read "admin.<area>.<view>".
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from petitions.extensions import login_manager
@@ -25,14 +26,14 @@ def require_login():
 
 # (endpoint, label, admins only) for the admin menu; a link shows once its view exists.
 NAV = [
-    ("admin.petitions.index", "Petitions", False),
-    ("admin.moderation.index", "Signatures", False),
-    ("admin.moderation.fraud", "Fraud", False),
-    ("admin.content.index", "Articles", False),
-    ("admin.exports.index", "Exports", False),
-    ("admin.dashboard.outbox", "Outbox", True),
-    ("admin.accounts.index", "Accounts", True),
-    ("admin.accounts.audit_log", "Audit log", True),
+    ("admin.petitions.index", _l("Petitions"), False),
+    ("admin.moderation.index", _l("Signatures"), False),
+    ("admin.moderation.fraud", _l("Fraud"), False),
+    ("admin.content.index", _l("Articles"), False),
+    ("admin.exports.index", _l("Exports"), False),
+    ("admin.dashboard.outbox", _l("Outbox"), True),
+    ("admin.accounts.index", _l("Accounts"), True),
+    ("admin.accounts.audit_log", _l("Audit log"), True),
 ]
 
 

@@ -6,6 +6,8 @@ import time
 
 import pyotp
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -43,7 +45,8 @@ def _safe_next(target: str | None) -> str:
 
 def _locked_page(form, seconds: int):
     minutes = max(1, (seconds + 59) // 60)
-    message = f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes > 1)}."
+    message = ngettext("Too many failed attempts. Try again in %(num)d minute.",
+                       "Too many failed attempts. Try again in %(num)d minutes.", minutes)
     return render_template("admin/login.html", form=form, error=message), 429
 
 
@@ -82,7 +85,7 @@ def login():
     valid = check_password_hash(user.password_hash if user else _UNKNOWN_USER_HASH,
                                 form.password.data)
     if user is None or not valid or not user.active:
-        return _fail(email, form, "admin/login.html", "That email and password do not match.")
+        return _fail(email, form, "admin/login.html", _("That email and password do not match."))
     if user.totp_secret:
         session[PENDING_KEY] = {"user": user.id, "at": int(time.time()),
                                 "next": request.args.get("next")}
@@ -96,7 +99,7 @@ def second_factor():
     user = db.session.get(AdminUser, pending["user"]) if pending else None
     if user is None or time.time() - pending["at"] > SECOND_FACTOR_SECONDS or not user.active:
         session.pop(PENDING_KEY, None)
-        flash("Please log in again.")
+        flash(_("Please log in again."))
         return redirect(url_for("admin.auth.login"), code=303)
     form = SecondFactorForm()
     if request.method == "GET":
@@ -109,7 +112,7 @@ def second_factor():
         return _locked_page(LoginForm(), locked)
     if not pyotp.TOTP(user.totp_secret).verify(form.code.data, valid_window=1):
         return _fail(user.email, form, "admin/second_factor.html",
-                     "That code is not right. Check your app's clock and try again.", actor=user)
+                     _("That code is not right. Check your app's clock and try again."), actor=user)
     return _finish_login(user, pending.get("next"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -15,27 +16,43 @@ MIN_PASSWORD_LENGTH = 12
 class LoginForm(FlaskForm):
     email = email_address_field()
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."),
-                    Length(max=1024, message="That password is too long.")],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")),
+                    Length(max=1024, message=_l("That password is too long."))],
     )
 
 
 class SecondFactorForm(FlaskForm):
     code = StringField(
-        "Code from your authenticator app",
-        validators=[DataRequired("Enter the 6-digit code."),
-                    Regexp(r"^\s*\d{6}\s*$", message="The code is 6 digits.")],
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(_l("Enter the 6-digit code.")),
+                    Regexp(r"^\s*\d{6}\s*$", message=_l("The code is 6 digits."))],
         filters=[lambda v: v.strip() if v else v],
     )
 
 
 class AccountForm(FlaskForm):
     email = email_address_field()
-    role = SelectField("Role", choices=[(r.value, r.value.title()) for r in Role])
+    role = SelectField(_l("Role"), choices=[(r.value, r.value.title()) for r in Role])
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter a password."),
+        _l("Password"),
+        validators=[DataRequired(_l("Enter a password.")),
                     Length(min=MIN_PASSWORD_LENGTH, max=1024,
-                           message=f"Use at least {MIN_PASSWORD_LENGTH} characters.")],
+                           message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))],
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[(r.value, r.value.title()) for r in Role])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
+                                        Length(max=1024)])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Enter a new password.")),
+                    Length(min=MIN_PASSWORD_LENGTH, max=1024,
+                           message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))],
     )

@@ -16,10 +16,12 @@ CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'
 @pytest.fixture(autouse=True)
 def fresh_csrf_per_request(app):
     """The test holds one app context open, so `g` would outlive each request and hand one
-    client's cached CSRF token to the next client. In production every request has its own."""
+    client's cached CSRF token and logged-in user to the next client. In production every
+    request has its own."""
 
     def forget(sender, **extra):
         g.pop("csrf_token", None)
+        g.pop("_login_user", None)
 
     request_started.connect(forget, app)
     yield
