@@ -158,6 +158,7 @@ def plan_chunk(run: DigestRun, first_id: int, last_id: int) -> list[PlannedDiges
         p for p in db.session.execute(
             select(Petition.id, Petition.category_id, Petition.closes_at)
             .where(Petition.state == PetitionState.OPEN, Petition.category_id.is_not(None))
+            .where(Petition.hidden.is_(False), Petition.removed_at.is_(None))
             .order_by(Petition.signature_count.desc(), Petition.id)
         )
         if p.closes_at is None or p.closes_at > now

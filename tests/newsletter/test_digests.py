@@ -137,6 +137,9 @@ def test_unsigned_open_petitions_in_followed_categories_follow_the_articles(app,
     unsigned = PetitionFactory(category=category, title="Keep DC police out of ICE work")
     signed = PetitionFactory(category=category, title="Already signed petition")
     PetitionFactory(title="A petition in another category")
+    PetitionFactory(category=category, title="A hidden petition", hidden=True)
+    PetitionFactory(category=category, title="A removed petition", removed_at=NOW,
+                    removal_reason="Duplicate")
     subscriber = SubscriberFactory(follows=[category])
     SignatureFactory(petition=signed, email=subscriber.email.upper())
 
@@ -147,6 +150,7 @@ def test_unsigned_open_petitions_in_followed_categories_follow_the_articles(app,
     assert "Keep DC police out of ICE work" in text
     assert f"http://petitions.test/petitions/{unsigned.slug}" in html
     assert "Already signed petition" not in text and "another category" not in text
+    assert "hidden petition" not in text and "removed petition" not in text
 
 
 def test_digest_has_list_headers_and_personal_links_in_both_parts(app, mail, client):
