@@ -5,7 +5,7 @@ Each area is a child blueprint of `bp`, so endpoints read "admin.<area>.<view>".
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -39,7 +39,8 @@ NAV = [
 
 @bp.app_context_processor
 def admin_menu():
-    if not request.blueprint or not request.blueprint.startswith("admin"):
+    # Emails are rendered outside any request, by the worker.
+    if not has_request_context() or not (request.blueprint or "").startswith("admin"):
         return {}
     is_admin = current_user.is_authenticated and current_user.is_admin
     links = [(endpoint, label) for endpoint, label, admins_only in NAV
