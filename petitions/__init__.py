@@ -53,11 +53,13 @@ def register_extensions(app: Flask) -> None:
     # Import models so that Alembic and create_all see every table.
     from petitions.admin import models as _admin  # noqa: F401
     from petitions.api import models as _api  # noqa: F401
+    from petitions.delivery import models as _delivery  # noqa: F401
     from petitions.mail import models as _mail  # noqa: F401
     from petitions.newsletter import digest_models as _digests  # noqa: F401
     from petitions.newsletter import models as _newsletter  # noqa: F401
     from petitions.newsletter import subscribers as _subscribers  # noqa: F401
     from petitions.signing import models as _signing  # noqa: F401
+    from petitions.updates import models as _updates  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -66,17 +68,19 @@ def register_blueprints(app: Flask) -> None:
     from petitions.admin.export_commands import bp as export_cli
     from petitions.api.articles import bp as api_articles
     from petitions.api.commands import bp as api_cli
+    from petitions.delivery.routes import bp as delivery
     from petitions.mail.commands import bp as mail_cli
     from petitions.mail.webhooks import bp as webhooks
     from petitions.newsletter.commands import bp as articles_cli
     from petitions.newsletter.digest_commands import bp as digests_cli
     from petitions.newsletter.routes import bp as newsletter
     from petitions.signing.routes import bp as signing
+    from petitions.updates.routes import bp as updates
 
     # Machine-to-machine endpoints authenticate with tokens, not browser sessions.
     csrf.exempt(api_articles)
     csrf.exempt(webhooks)
-    for blueprint in (signing, newsletter, api_articles, webhooks):
+    for blueprint in (signing, newsletter, updates, delivery, api_articles, webhooks):
         app.register_blueprint(blueprint)
     for command_group in (admin_cli, export_cli, mail_cli, articles_cli, digests_cli, api_cli):
         app.register_blueprint(command_group)

@@ -61,9 +61,11 @@ def register_admin(app: Flask) -> None:
     from petitions.admin.accounts import bp as accounts
     from petitions.admin.content import bp as content
     from petitions.admin.dashboard import bp as dashboard
+    from petitions.admin.delivery import bp as delivery
     from petitions.admin.exports import bp as exports
     from petitions.admin.moderation import bp as moderation
     from petitions.admin.petitions import bp as petitions
+    from petitions.admin.updates import bp as updates
 
     login_manager.init_app(app)
     login_manager.login_view = "admin.auth.login"
@@ -74,6 +76,7 @@ def register_admin(app: Flask) -> None:
         return auth.load_user(user_id)
 
     if not bp._got_registered_once:  # the same blueprint serves every app in a process
-        for child in (auth.bp, accounts, content, dashboard, exports, moderation, petitions):
+        for child in (auth.bp, accounts, content, dashboard, delivery, exports, moderation,
+                      petitions, updates):
             bp.register_blueprint(child)
     app.register_blueprint(bp)

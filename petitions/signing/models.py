@@ -50,6 +50,10 @@ class Petition(db.Model):
     summary: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text, default="")
     target: Mapped[str] = mapped_column(String(200))
+    target_email: Mapped[str | None] = mapped_column(String(254))
+    # Automatic update emails when the goal is reached and when the petition closes.
+    milestone_emails: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false"))
     goal: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(10), default=PetitionState.DRAFT.value)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -129,6 +133,8 @@ class Signature(db.Model):
     comment: Mapped[str | None] = mapped_column(String(500))
     show_name_publicly: Mapped[bool] = mapped_column(Boolean, default=False)
     email_updates: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by the updates' one-click unsubscribe (email_updates goes False with it).
+    updates_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     subscribe_newsletter: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(10), default=SignatureState.PENDING.value)
     counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

@@ -29,8 +29,13 @@ def admin_routes(app) -> list[tuple[str, str, str]]:
             continue
         values = {}
         for argument in rule.arguments:
-            converter = rule._converters[argument].__class__.__name__
-            values[argument] = 999999 if converter == "IntegerConverter" else "no-such-thing"
+            converter = rule._converters[argument]
+            if type(converter).__name__ == "IntegerConverter":
+                values[argument] = 999999
+            elif getattr(converter, "items", None):  # <any(a, b):name>
+                values[argument] = sorted(converter.items)[0]
+            else:
+                values[argument] = "no-such-thing"
         url = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             routes.append((rule.endpoint, method, url))
