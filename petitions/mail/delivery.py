@@ -45,7 +45,7 @@ def build_message(row, sender: str) -> bytes:
         *content.headers.items(),
     ]
     return compose(headers, content.encoded_text or content.text,
-                   content.encoded_html or content.html)
+                   content.encoded_html or content.html, content.attachments)
 
 
 def release_stale_claims() -> int:

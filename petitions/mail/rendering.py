@@ -15,6 +15,7 @@ from typing import Protocol
 
 from flask import current_app
 
+from petitions.mail.mime import Attachment
 from petitions.mail.models import OutboxMessage
 
 
@@ -27,6 +28,7 @@ class Content:
     # The same bodies already quoted-printable, when the renderer could reuse most of it.
     encoded_text: bytes | None = None
     encoded_html: bytes | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class DeferredRenderer(Protocol):
@@ -36,7 +38,11 @@ class DeferredRenderer(Protocol):
     def render(self, row: OutboxMessage) -> Content: ...
 
 
-DEFERRED_KINDS = {"digest": "petitions.newsletter.digest_render:DigestRenderer"}
+DEFERRED_KINDS = {
+    "digest": "petitions.newsletter.digest_render:DigestRenderer",
+    "petition_update": "petitions.updates.rendering:UpdateRenderer",
+    "petition_delivery": "petitions.delivery.rendering:DeliveryRenderer",
+}
 
 
 def renderer_for(kind: str) -> DeferredRenderer:

@@ -2,7 +2,7 @@ import email
 import email.policy
 import quopri
 
-from petitions.mail.mime import compose, quoted_printable
+from petitions.mail.mime import Attachment, compose, quoted_printable
 
 
 def test_encoding_a_head_and_a_tail_apart_decodes_like_the_whole():
@@ -30,3 +30,24 @@ def test_composed_message_parses_with_both_parts_and_encoded_headers():
         "Hola\n.una línea con punto\n")
     assert message.get_body(("html",)).get_content().strip() == "<p>" + "y" * 3000 + "</p>"
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+
+
+def test_attachments_wrap_the_alternatives_in_multipart_mixed_with_short_base64_lines():
+    data = ("name,comment\r\nJosé Núñez,=SUM(A1)\r\n" * 200).encode("utf-8")
+    raw = compose([("From", "a@example.org"), ("Subject", "Delivered")], "Text ñ", "<p>HTML</p>",
+                  (Attachment("signers.csv", "text/csv; charset=utf-8", data),))
+
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message.get_content_type() == "multipart/mixed"
+    assert message.get_body(("plain",)).get_content() == "Text ñ"
+    [attachment] = message.iter_attachments()
+    assert attachment.get_filename() == "signers.csv"
+    assert attachment.get_content_type() == "text/csv"
+    assert attachment.get_payload(decode=True) == data
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_without_attachments_the_message_stays_multipart_alternative():
+    raw = compose([("From", "a@example.org")], "t", "<p>h</p>")
+    assert email.message_from_bytes(raw).get_content_type() == "multipart/alternative"
