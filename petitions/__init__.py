@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from petitions.admin.export_commands import bp as export_cli
     from petitions.api.articles import bp as api_articles
     from petitions.api.commands import bp as api_cli
+    from petitions.api.public import bp as public_api
     from petitions.delivery.routes import bp as delivery
     from petitions.mail.commands import bp as mail_cli
     from petitions.mail.webhooks import bp as webhooks
@@ -80,7 +81,7 @@ def register_blueprints(app: Flask) -> None:
     # Machine-to-machine endpoints authenticate with tokens, not browser sessions.
     csrf.exempt(api_articles)
     csrf.exempt(webhooks)
-    for blueprint in (signing, newsletter, updates, delivery, api_articles, webhooks):
+    for blueprint in (signing, newsletter, updates, delivery, public_api, api_articles, webhooks):
         app.register_blueprint(blueprint)
     for command_group in (admin_cli, export_cli, mail_cli, articles_cli, digests_cli, api_cli):
         app.register_blueprint(command_group)
