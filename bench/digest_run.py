@@ -20,7 +20,6 @@ import os
 import platform
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,6 +28,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import system  # noqa: E402  (bench/system.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -81,8 +83,7 @@ def seed(conninfo: str, schema: str, subscribers: int) -> None:
 def start_sink(port: int, stats_file: Path) -> tuple[str, subprocess.Popen]:
     """Postfix's smtp-sink (C, from Debian's postfix package) when installed, so that the
     sink is not the bottleneck; else bench/sink.py."""
-    smtp_sink = shutil.which("smtp-sink") or (
-        "/usr/sbin/smtp-sink" if Path("/usr/sbin/smtp-sink").exists() else None)
+    smtp_sink = system.ensure("smtp-sink")
     if smtp_sink:
         out = open(stats_file, "wb")
         process = subprocess.Popen([smtp_sink, "-c", "-u", "nobody", f"127.0.0.1:{port}", "256"],
