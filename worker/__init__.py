@@ -18,6 +18,12 @@ celery_app.conf.beat_schedule = {
     "expire-pending-signatures": {"task": "signing.expire_pending", "schedule": crontab(minute=7)},
     "purge-sent-outbox": {"task": "outbox.purge", "schedule": crontab(minute=17, hour=3)},
     "nightly-recount": {"task": "signing.recount", "schedule": crontab(minute=30, hour=3)},
+    # Open petitions whose closing time has passed become closed within a minute.
+    "close-due-petitions": {
+        "task": "petitions.close_due",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "poll-article-feeds": {
         "task": "articles.poll_feeds",
         "schedule": 60.0 * flask_app.config["ARTICLE_FEED_INTERVAL"],
