@@ -74,6 +74,8 @@ def upgrade():
             'state_known', "state IN ('draft', 'open', 'closed', 'archived')")
 
     with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.alter_column('state', type_=sa.String(length=12),
+                              existing_type=sa.String(length=10), existing_nullable=False)
         batch_op.add_column(sa.Column('invalidated_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('invalidation_reason', sa.String(length=500), nullable=True))
         batch_op.drop_constraint(op.f('ck_signatures_state_known'), type_='check')
@@ -96,6 +98,8 @@ def downgrade():
         batch_op.create_check_constraint('confirmed_has_time', SIGNATURE_TIMES_OLD)
         batch_op.drop_column('invalidation_reason')
         batch_op.drop_column('invalidated_at')
+        batch_op.alter_column('state', type_=sa.String(length=10),
+                              existing_type=sa.String(length=12), existing_nullable=False)
     with op.batch_alter_table('petitions', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_petitions_state_known'), type_='check')
         batch_op.create_check_constraint('state_known', "state IN ('draft', 'open', 'closed')")

@@ -32,6 +32,7 @@ NAV = [
     ("admin.content.index", _l("Articles"), False),
     ("admin.exports.index", _l("Exports"), False),
     ("admin.dashboard.outbox", _l("Outbox"), True),
+    ("admin.dashboard.digests", _l("Digests"), True),
     ("admin.accounts.index", _l("Accounts"), True),
     ("admin.accounts.audit_log", _l("Audit log"), True),
 ]

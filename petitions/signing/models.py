@@ -136,7 +136,7 @@ class Signature(db.Model):
     # Set by the updates' one-click unsubscribe (email_updates goes False with it).
     updates_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     subscribe_newsletter: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(10), default=SignatureState.PENDING.value)
+    state: Mapped[str] = mapped_column(String(12), default=SignatureState.PENDING.value)
     counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     ip_address: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
