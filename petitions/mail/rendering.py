@@ -14,7 +14,9 @@ from importlib import import_module
 from typing import Protocol
 
 from flask import current_app
+from sqlalchemy import select
 
+from petitions.extensions import db
 from petitions.mail.mime import Attachment
 from petitions.mail.models import OutboxMessage
 
@@ -58,6 +60,7 @@ def is_deferred(row: OutboxMessage) -> bool:
 
 
 def prepare(rows: Iterable[OutboxMessage]) -> dict[int, str]:
+    rows = list(rows)
     by_kind: dict[str, list[OutboxMessage]] = {}
     for row in rows:
         if is_deferred(row):
@@ -65,7 +68,28 @@ def prepare(rows: Iterable[OutboxMessage]) -> dict[int, str]:
     cancelled: dict[int, str] = {}
     for kind, kind_rows in by_kind.items():
         cancelled.update(renderer_for(kind).prepare(kind_rows))
+    cancelled.update(_for_invalidated_signatures(rows))
     return cancelled
+
+
+def _for_invalidated_signatures(rows: list[OutboxMessage]) -> dict[int, str]:
+    """Invalidating a signature cancels its pending mail; this catches the rows a sender
+    had already claimed, and anything queued for it later."""
+    by_signature: dict[int, list[int]] = {}
+    for row in rows:
+        if row.signature_id is not None:
+            by_signature.setdefault(row.signature_id, []).append(row.id)
+    if not by_signature:
+        return {}
+    # Imported here: signing builds on mail, not the other way round.
+    from petitions.signing.models import Signature, SignatureState
+
+    invalidated = db.session.scalars(
+        select(Signature.id).where(Signature.id.in_(sorted(by_signature)),
+                                   Signature.state == SignatureState.INVALIDATED)
+    )
+    return {row_id: "signature invalidated"
+            for signature_id in invalidated for row_id in by_signature[signature_id]}
 
 
 def content_of(row: OutboxMessage) -> Content:

@@ -32,7 +32,9 @@ def fold_confirmed_signatures(batch_size: int = FOLD_BATCH) -> int:
         marked = db.session.execute(
             update(Signature)
             .where(Signature.id.in_(uncounted.scalar_subquery()))
-            .where(Signature.counted.is_(False))
+            # Re-checked on the row's latest version if another transaction changed it
+            # meanwhile: a signature invalidated since the subquery's snapshot is skipped.
+            .where(Signature.state == SignatureState.CONFIRMED, Signature.counted.is_(False))
             .values(counted=True)
             .returning(Signature.petition_id)
             .execution_options(synchronize_session=False)

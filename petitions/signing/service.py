@@ -128,7 +128,10 @@ def load_for_confirmation(token: str) -> ConfirmResult:
     if token_data.signature_id is None:
         return ConfirmResult(ConfirmOutcome.INVALID)
     signature = db.session.get(Signature, token_data.signature_id)
-    if signature is None or email_digest(signature.canonical_email) != token_data.email_digest:
+    # An invalidated signature's link answers like a link to nothing: the signer is not
+    # told that a moderator acted.
+    if (signature is None or signature.state == SignatureState.INVALIDATED
+            or email_digest(signature.canonical_email) != token_data.email_digest):
         expired = ConfirmOutcome.EXPIRED if token_data.expired else ConfirmOutcome.INVALID
         return ConfirmResult(expired)
     if signature.state == SignatureState.CONFIRMED:
@@ -155,6 +158,8 @@ def confirm_signature(token: str) -> ConfirmResult:
     db.session.commit()
     db.session.refresh(checked.signature)
     if result.rowcount != 1:
+        if checked.signature.state == SignatureState.INVALIDATED:  # invalidated meanwhile
+            return ConfirmResult(ConfirmOutcome.INVALID)
         return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, checked.signature)
     # Newsletter opt-in: the box ticked on the signing form is confirmed by this same
     # click, so the supporter gets no second confirmation email. Runs after the
