@@ -14,6 +14,7 @@ TASK_MODULES = [
     "petitions.admin.tasks",
     "petitions.mail.tasks",
     "petitions.signing.tasks",
+    "petitions.updates.tasks",
     "petitions.newsletter.tasks",
     "petitions.newsletter.digest_tasks",
 ]

@@ -24,6 +24,10 @@ celery_app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    # Milestone updates (goal reached, closed) for petitions that have them switched on.
+    "update-milestones": {"task": "updates.milestones", "schedule": 60.0, "options": {"expires": 50}},
+    # Resume update sends whose fan-out stalled (a killed worker, a lost task).
+    "resume-stalled-updates": {"task": "updates.resume", "schedule": 300.0, "options": {"expires": 240}},
     "poll-article-feeds": {
         "task": "articles.poll_feeds",
         "schedule": 60.0 * flask_app.config["ARTICLE_FEED_INTERVAL"],

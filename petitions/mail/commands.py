@@ -74,8 +74,13 @@ def unsuppress_command(email: str) -> None:
 def process_unsubscribe(message) -> None:
     """Act on one email sent to UNSUBSCRIBE_MAILTO (a file, or - for stdin)."""
     from petitions.newsletter.mailto import MAX_MESSAGE_BYTES, unsubscribe_from_message
+    from petitions.updates.mailto import stop_updates_from_message
 
     raw = message.read(MAX_MESSAGE_BYTES + 1)
+    signature = stop_updates_from_message(raw)
+    if signature is not None:
+        click.echo(f"Stopped updates for signature {signature.id}.")
+        return
     subscriber = unsubscribe_from_message(raw)
     if subscriber is None:
         raise click.ClickException("No valid unsubscribe token in that message; nothing changed.")
