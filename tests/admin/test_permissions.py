@@ -17,7 +17,8 @@ ADMIN_ONLY = {
     "admin.accounts.reset_second_factor",
     "admin.accounts.audit_log",
 }
-ADMIN_ONLY_PREFIXES = ("admin.exports.signers", "admin.dashboard.outbox", "admin.dashboard.digest")
+ADMIN_ONLY_PREFIXES = ("admin.exports.signers", "admin.dashboard.outbox", "admin.dashboard.digest",
+                       "admin.delivery.")
 OPEN_TO_ANONYMOUS = {"admin.auth.login", "admin.auth.second_factor"}
 
 
