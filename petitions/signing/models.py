@@ -121,6 +121,10 @@ class Signature(db.Model):
         ),
         Index("ix_signatures_pending_sent", "state", "confirmation_sent_at"),
         Index("ix_signatures_petition_confirmed_at", "petition_id", "confirmed_at"),
+        # Counts by state (exports, dashboard); moderation's date and IP searches.
+        Index("ix_signatures_petition_state", "petition_id", "state"),
+        Index("ix_signatures_created_at", "created_at"),
+        Index("ix_signatures_ip_address", "ip_address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
