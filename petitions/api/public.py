@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify
 
+from petitions.delivery.service import public_deliveries
 from petitions.signing.models import Petition, PetitionState
 from petitions.signing.routes import _public_petition
 from petitions.text import render_markdown
@@ -49,6 +50,7 @@ def petition_json(petition: Petition) -> dict:
             }
             for update in published_updates(petition)
         ],
+        "deliveries": public_deliveries(petition),
     }
 
 

@@ -51,6 +51,7 @@ def test_the_json_has_the_petition_and_its_published_updates_newest_first(app, c
             {"title": "Delivered", "body_html": "<p>We handed it in.</p>\n",
              "published_at": older.published_at.isoformat(), "kind": "manual"},
         ],
+        "deliveries": [],
     }
     text = response.get_data(as_text=True)
     assert "private.person" not in text and "Private Person" not in text
