@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         tune_sqlite(db.engine)
     # Import models so that Alembic and create_all see every table.
+    from petitions.abuse import models as _abuse  # noqa: F401
     from petitions.admin import models as _admin  # noqa: F401
     from petitions.api import models as _api  # noqa: F401
     from petitions.delivery import models as _delivery  # noqa: F401

@@ -27,6 +27,7 @@ def fold_confirmed_signatures(batch_size: int = FOLD_BATCH) -> int:
         uncounted = (
             select(Signature.id)
             .where(Signature.state == SignatureState.CONFIRMED, Signature.counted.is_(False))
+            .where(Signature.flagged.is_(False))
             .limit(batch_size)
         )
         marked = db.session.execute(
@@ -35,6 +36,7 @@ def fold_confirmed_signatures(batch_size: int = FOLD_BATCH) -> int:
             # Re-checked on the row's latest version if another transaction changed it
             # meanwhile: a signature invalidated since the subquery's snapshot is skipped.
             .where(Signature.state == SignatureState.CONFIRMED, Signature.counted.is_(False))
+            .where(Signature.flagged.is_(False))
             .values(counted=True)
             .returning(Signature.petition_id)
             .execution_options(synchronize_session=False)

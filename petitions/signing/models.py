@@ -110,6 +110,8 @@ class Signature(db.Model):
             "(state = 'invalidated') = (invalidated_at IS NOT NULL)", name="invalidated_has_time"
         ),
         CheckConstraint("NOT counted OR state = 'confirmed'", name="only_confirmed_counted"),
+        # Flagged (over a rate limit, or matching a block): stored, never counted.
+        CheckConstraint("NOT (flagged AND counted)", name="flagged_never_counted"),
         CheckConstraint("length(country) = 2", name="country_iso_code"),
         CheckConstraint("confirmation_sends >= 0 AND notices_sent >= 0", name="sends_not_negative"),
         # The count fold scans only confirmed signatures it has not yet counted.
@@ -143,6 +145,12 @@ class Signature(db.Model):
     state: Mapped[str] = mapped_column(String(12), default=SignatureState.PENDING.value)
     counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    # After IP_RETENTION_DAYS the address is replaced by a keyed hash (HMAC-SHA256, hex).
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    flag_reason: Mapped[str | None] = mapped_column(String(40))
+    # Personal fields erased in place (retention, or the signer's own request).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invalidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -143,3 +143,15 @@ def test_recount_counts_confirmations_not_yet_folded_without_calling_them_drift(
     assert recount_all() == 0  # its own fold counted them: no count was wrong
     assert count_of(petition.id) == 4
     assert {s.counted for s in signatures()} == {True}
+
+
+def test_flagged_signatures_are_stored_but_never_counted(app):
+    petition = PetitionFactory()
+    SignatureFactory(petition=petition, state="confirmed", confirmed_at=utcnow())
+    SignatureFactory(petition=petition, state="confirmed", confirmed_at=utcnow(),
+                     flagged=True, flag_reason="rate_limit")
+
+    assert fold_confirmed_signatures() == 1
+    recount_all()
+    db.session.refresh(petition)
+    assert petition.signature_count == 1
