@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, current_app, has_request_context, redirect, 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from petitions.admin.clock import site_time, site_zone
 from petitions.extensions import login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -46,7 +47,8 @@ def admin_menu():
     is_admin = current_user.is_authenticated and current_user.is_admin
     links = [(endpoint, label) for endpoint, label, admins_only in NAV
              if endpoint in current_app.view_functions and (is_admin or not admins_only)]
-    return {"admin_nav_links": links}
+    return {"admin_nav_links": links, "site_time": site_time, "site_zone": site_zone(),
+            "site_timezone": current_app.config["SITE_TIMEZONE"]}
 
 
 @bp.after_request

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -24,7 +23,6 @@ from sqlalchemy.orm import selectinload
 
 from petitions.admin import audit
 from petitions.admin.content_forms import ArticleForm, CategoryForm
-from petitions.admin.petition_forms import site_time
 from petitions.errors import render_error
 from petitions.extensions import db
 from petitions.newsletter.models import Article, Category
@@ -34,11 +32,6 @@ bp = Blueprint("content", __name__, url_prefix="/content")
 
 ARTICLES_PER_PAGE = 50
 MAX_PAGE = 1_000_000
-
-
-@bp.context_processor
-def helpers():
-    return {"site_time": site_time, "site_timezone": current_app.config["SITE_TIMEZONE"]}
 
 
 def _not_found(what: str):

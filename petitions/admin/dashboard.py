@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from petitions.admin import stats
 from petitions.admin.charts import Bar, bar_chart
+from petitions.admin.clock import site_zone
 from petitions.errors import render_error
 from petitions.extensions import db
 from petitions.signing.models import Petition
@@ -26,7 +27,7 @@ SUBSCRIBER_STATES = ("active", "paused", "pending", "unsubscribed")
 
 @bp.context_processor
 def helpers():
-    zone = stats.site_zone()
+    zone = site_zone()
 
     def site_time(moment) -> str:
         """A stored UTC time on the site's clock, with the zone's abbreviation."""
@@ -98,7 +99,7 @@ def petition_stats(slug: str):
         petition=petition,
         overview=overview,
         settle_hours=int(stats.RATE_SETTLE.total_seconds() // 3600),
-        site_timezone=stats.site_zone().key,
+        site_timezone=site_zone().key,
         hourly=hourly, hourly_svg=hourly_svg, hourly_summary=hourly_summary,
         daily=daily, daily_svg=daily_svg, daily_summary=daily_summary,
     )

@@ -10,13 +10,11 @@ for how a double press is kept to one email.
 from __future__ import annotations
 
 import secrets
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -46,12 +44,7 @@ bp = Blueprint("delivery", __name__, url_prefix="/petitions/<slug>/delivery")
 
 @bp.context_processor
 def helpers():
-    zone = ZoneInfo(current_app.config["SITE_TIMEZONE"])
-
-    def site_time(moment) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-    return {"site_time": site_time, "site_timezone": str(zone), "paragraphs": paragraphs}
+    return {"paragraphs": paragraphs}
 
 
 def _not_found(title: str, detail: str):

@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select
 
+from petitions.admin.clock import site_zone
 from petitions.admin.moderation_forms import FraudForm
-from petitions.admin.signature_search import site_zone
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.signing.models import Petition, Signature, SignatureState

@@ -28,11 +28,6 @@ bp = Blueprint("moderation", __name__, url_prefix="/signatures")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one would fail PostgreSQL's cast
 
 
-@bp.context_processor
-def helpers():
-    return {"site_time": search.site_time, "site_zone": search.site_zone()}
-
-
 def _signature(signature_id: int) -> Signature:
     if signature_id > MAX_ID:
         abort(404)

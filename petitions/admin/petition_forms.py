@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -25,6 +23,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import DateTimeLocalInput
 
+from petitions.admin.clock import site_time, site_zone
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.newsletter.models import Category
@@ -41,15 +40,6 @@ CONTROL_CHARS_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps
 
 
 # --- the site's clock -----------------------------------------------------------------------
-
-def site_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
-
-
-def site_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time as the site's wall-clock time ("" for none)."""
-    return moment.astimezone(site_zone()).strftime(fmt) if moment else ""
-
 
 class SiteDateTimeField(Field):
     """A date and time typed in the site's time zone; `data` is an aware UTC datetime."""

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from petitions.admin import audit, petition_states
-from petitions.admin.petition_forms import BODY_MAX, PetitionForm, RemovalForm, site_time
+from petitions.admin.petition_forms import BODY_MAX, PetitionForm, RemovalForm
 from petitions.admin.petition_states import ChangeRefused, state_label
 from petitions.errors import render_error
 from petitions.extensions import db
@@ -38,8 +38,7 @@ FILTERS = ("draft", "open", "closed", "archived", "hidden", "removed")
 
 @bp.context_processor
 def helpers():
-    return {"site_time": site_time, "site_timezone": current_app.config["SITE_TIMEZONE"],
-            "state_label": state_label}
+    return {"state_label": state_label}
 
 
 def _petition(petition_id: int, lock: bool = False) -> Petition:

@@ -25,13 +25,12 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, String, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from petitions.admin.clock import site_zone
 from petitions.admin.moderation_forms import SearchForm
 from petitions.extensions import db
 from petitions.signing.canonical import canonical_email
@@ -89,14 +88,6 @@ def network_text(network: Network) -> str:
     if network.prefixlen == network.max_prefixlen:
         return str(network.network_address)
     return str(network)
-
-
-def site_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
-
-
-def site_time(moment: datetime | None) -> str:
-    return moment.astimezone(site_zone()).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 # --- parsing ------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import BigInteger, and_, case, cast, extract, func, literal_column, select
 
+from petitions.admin.clock import site_zone
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.newsletter.models import Category
@@ -27,10 +27,6 @@ RATE_SETTLE = timedelta(hours=24)
 TOP_COUNTRIES = 3
 HOURS_SHOWN = 48
 DAYS_SHOWN = 30
-
-
-def site_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
 
 
 # --- per petition ---------------------------------------------------------------------------

@@ -6,12 +6,9 @@ petition; no personal data is shown). The sending itself lives in petitions/upda
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -39,17 +36,11 @@ bp = Blueprint("updates", __name__, url_prefix="/petitions/<slug>/updates")
 
 @bp.context_processor
 def helpers():
-    zone = ZoneInfo(current_app.config["SITE_TIMEZONE"])
-
-    def site_time(moment) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
     labels = {UpdateKind.MANUAL: _("written"), UpdateKind.GOAL_REACHED: _("goal reached"),
               UpdateKind.CLOSED: _("closed")}
     states = {UpdateState.DRAFT: _("draft"), UpdateState.SENDING: _("sending"),
               UpdateState.SENT: _("sent")}
-    return {"site_time": site_time, "site_timezone": str(zone),
-            "kind_label": lambda kind: labels.get(kind, kind),
+    return {"kind_label": lambda kind: labels.get(kind, kind),
             "state_label": lambda state: states.get(state, state)}
 
 
