@@ -76,13 +76,15 @@ def register_blueprints(app: Flask) -> None:
     from petitions.newsletter.commands import bp as articles_cli
     from petitions.newsletter.digest_commands import bp as digests_cli
     from petitions.newsletter.routes import bp as newsletter
+    from petitions.privacy.routes import bp as privacy
     from petitions.signing.routes import bp as signing
     from petitions.updates.routes import bp as updates
 
     # Machine-to-machine endpoints authenticate with tokens, not browser sessions.
     csrf.exempt(api_articles)
     csrf.exempt(webhooks)
-    for blueprint in (signing, newsletter, updates, delivery, public_api, api_articles, webhooks):
+    for blueprint in (signing, newsletter, updates, delivery, privacy, public_api, api_articles,
+                      webhooks):
         app.register_blueprint(blueprint)
     for command_group in (admin_cli, export_cli, mail_cli, articles_cli, digests_cli, api_cli):
         app.register_blueprint(command_group)

@@ -15,6 +15,7 @@ TASK_MODULES = [
     "petitions.mail.tasks",
     "petitions.signing.tasks",
     "petitions.updates.tasks",
+    "petitions.privacy.tasks",
     "petitions.newsletter.tasks",
     "petitions.newsletter.digest_tasks",
 ]

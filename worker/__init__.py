@@ -16,6 +16,13 @@ celery_app.conf.beat_schedule = {
     },
     "sweep-outbox": {"task": "outbox.sweep", "schedule": 30.0, "options": {"expires": 60}},
     "expire-pending-signatures": {"task": "signing.expire_pending", "schedule": crontab(minute=7)},
+    "expire-pending-subscriptions": {
+        "task": "subscriptions.expire_pending", "schedule": crontab(minute=9)},
+    # Privacy: IPs become keyed hashes after IP_RETENTION_DAYS; signatures of petitions
+    # closed SIGNATURE_RETENTION_MONTHS ago are anonymised in place.
+    "hash-old-ip-addresses": {"task": "privacy.hash_old_ips", "schedule": crontab(minute=23)},
+    "anonymise-closed-petitions": {
+        "task": "privacy.anonymise_closed", "schedule": crontab(minute=45, hour=3)},
     "purge-sent-outbox": {"task": "outbox.purge", "schedule": crontab(minute=17, hour=3)},
     "nightly-recount": {"task": "signing.recount", "schedule": crontab(minute=30, hour=3)},
     # Open petitions whose closing time has passed become closed within a minute.

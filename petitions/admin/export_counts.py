@@ -70,6 +70,7 @@ def _scoped(query, petition: Petition | None):
 def _by_petition(petition: Petition | None) -> list[Row]:
     per_state = _scoped(
         select(Signature.petition_id, Signature.state, func.count())
+        .where(Signature.flagged.is_(False))
         .group_by(Signature.petition_id, Signature.state),
         petition,
     )
@@ -94,7 +95,7 @@ def _confirmed_by(key_of: Callable) -> Callable[[Petition | None], list[Row]]:
         key = key_of(Signature).label("key")
         query = _scoped(
             select(Signature.petition_id, key, func.count())
-            .where(Signature.state == SignatureState.CONFIRMED)
+            .where(Signature.state == SignatureState.CONFIRMED, Signature.flagged.is_(False))
             .group_by(Signature.petition_id, key),
             petition,
         )

@@ -40,6 +40,7 @@ SIGNERS_SQL = (
     """ to_char(confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),"""
     f" CASE WHEN email_updates THEN {sql_cell('email')} END"
     " FROM signatures WHERE petition_id = %s AND state = 'confirmed'"
+    " AND NOT flagged AND anonymised_at IS NULL"
     " ORDER BY confirmed_at, id"
 )
 COPY_SQL = f"COPY ({SIGNERS_SQL}) TO STDOUT WITH (FORMAT csv)"
@@ -96,7 +97,8 @@ def _paged_chunks(petition_id: int) -> Iterator[bytes]:
         select(Signature.name, Signature.postcode, Signature.country, Signature.comment,
                Signature.confirmed_at, Signature.email_updates, Signature.email, Signature.id)
         .where(Signature.petition_id == petition_id,
-               Signature.state == SignatureState.CONFIRMED)
+               Signature.state == SignatureState.CONFIRMED, Signature.flagged.is_(False),
+               Signature.anonymised_at.is_(None))
         .order_by(Signature.confirmed_at, Signature.id)
         .limit(PAGE_ROWS)
     )

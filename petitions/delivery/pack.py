@@ -75,7 +75,10 @@ class Signer:
 def _included(petition_id: int, cutoff: datetime):
     return (Signature.petition_id == petition_id,
             Signature.state == SignatureState.CONFIRMED,
-            Signature.confirmed_at <= cutoff)
+            Signature.confirmed_at <= cutoff,
+            # Flagged ones were never counted; anonymised ones have nothing left to deliver.
+            Signature.flagged.is_(False),
+            Signature.anonymised_at.is_(None))
 
 
 def count_signers(petition_id: int, cutoff: datetime) -> int:

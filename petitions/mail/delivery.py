@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 250
 # A suppressed address still gets these: they answer its own new double opt-in.
-SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation"}
+SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation", "privacy_link"}
 
 
 def build_message(row, sender: str) -> bytes:

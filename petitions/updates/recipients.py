@@ -27,6 +27,8 @@ def wants_updates():
         Signature.state == SignatureState.CONFIRMED,
         Signature.email_updates.is_(True),
         Signature.updates_stopped_at.is_(None),
+        Signature.flagged.is_(False),
+        Signature.anonymised_at.is_(None),
     )
 
 

@@ -233,6 +233,8 @@ def signers():
     confirmed(target, "Tie A", at(3), comment="", email="tie-a@example.org")
     pending(target, name="Pending Person")
     invalidated(target, name="Invalid Person", email_updates=True)
+    confirmed(target, "Flagged Bot", at(2), flagged=True, flag_reason="rate_limit")
+    confirmed(target, "", at(2), email="", anonymised_at=at(4))
     confirmed(other, "Someone Else", at(1))
     return target
 
