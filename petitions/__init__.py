@@ -11,7 +11,7 @@ from flask_babel import get_locale
 
 from petitions import config
 from petitions.database import tune_sqlite
-from petitions.extensions import babel, csrf, db, migrate
+from petitions.extensions import babel, csrf, db, limiter, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "en")
     with app.app_context():
         tune_sqlite(db.engine)

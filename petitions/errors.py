@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Gone, HTTPException, InternalServerError
 
@@ -45,6 +47,30 @@ def render_error(status: int, title: str | None = None, detail: str | None = Non
     return render_template("errors/error.html", status=status, title=title, detail=detail), status
 
 
+def retry_after_seconds() -> int:
+    """Seconds until the rate limit that refused this request lets it through again."""
+    try:
+        from petitions.extensions import limiter
+
+        current = limiter.current_limit
+        if current is not None:
+            return max(1, int(current.reset_at - time.time()))
+    except Exception:  # noqa: BLE001  (no limiter, or its storage is down: a safe guess)
+        pass
+    return 60
+
+
+def too_many_requests():
+    """A rate limit's 429: the friendly page (or JSON), with Retry-After."""
+    seconds = retry_after_seconds()
+    minutes = max(1, (seconds + 59) // 60)
+    detail = ngettext("Please wait %(num)d minute and try again.",
+                      "Please wait %(num)d minutes and try again.", minutes)
+    response = make_response(*render_error(429, detail=detail))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
@@ -58,6 +84,8 @@ def register_errorhandlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and error.code < 400:
             return error
+        if error.code == 429:
+            return too_many_requests()
         if error.code == 410 and error.description and error.description != Gone.description:
             # A removed petition: say why, as the admin wrote it.
             return render_error(410, _("This petition has been removed"), error.description)

@@ -8,6 +8,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from petitions.abuse.limiter import SwitchableLimiter, client_ip
+
 # Named constraints make Alembic migrations reproducible on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,3 +29,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+
+# Rate limits (petitions/abuse). Storage from RATELIMIT_STORAGE_URI: Redis when REDIS_URL
+# is set, memory otherwise. Each app's RATELIMIT_ENABLED is applied per request.
+limiter = SwitchableLimiter(key_func=client_ip, strategy="moving-window")

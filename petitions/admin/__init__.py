@@ -34,6 +34,7 @@ NAV = [
     ("admin.exports.index", _l("Exports"), False),
     ("admin.dashboard.outbox", _l("Outbox"), True),
     ("admin.dashboard.digests", _l("Digests"), True),
+    ("admin.access_rules.index", _l("Block lists"), True),
     ("admin.accounts.index", _l("Accounts"), True),
     ("admin.accounts.audit_log", _l("Audit log"), True),
 ]
@@ -61,6 +62,7 @@ def never_cache(response):
 
 def register_admin(app: Flask) -> None:
     from petitions.admin import auth
+    from petitions.admin.access_rules import bp as access_rules
     from petitions.admin.accounts import bp as accounts
     from petitions.admin.content import bp as content
     from petitions.admin.dashboard import bp as dashboard
@@ -79,7 +81,7 @@ def register_admin(app: Flask) -> None:
         return auth.load_user(user_id)
 
     if not bp._got_registered_once:  # the same blueprint serves every app in a process
-        for child in (auth.bp, accounts, content, dashboard, delivery, exports, moderation,
-                      petitions, updates):
+        for child in (auth.bp, access_rules, accounts, content, dashboard, delivery, exports,
+                      moderation, petitions, updates):
             bp.register_blueprint(child)
     app.register_blueprint(bp)

@@ -12,11 +12,12 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from petitions.abuse.limiter import limit_string
 from petitions.admin import audit, throttle
 from petitions.admin.forms import LoginForm, SecondFactorForm
 from petitions.admin.models import AdminUser
 from petitions.database import utcnow
-from petitions.extensions import db
+from petitions.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -47,7 +48,8 @@ def _locked_page(form, seconds: int):
     minutes = max(1, (seconds + 59) // 60)
     message = ngettext("Too many failed attempts. Try again in %(num)d minute.",
                        "Too many failed attempts. Try again in %(num)d minutes.", minutes)
-    return render_template("admin/login.html", form=form, error=message), 429
+    return render_template("admin/login.html", form=form, error=message), 429, {
+        "Retry-After": str(seconds)}
 
 
 def _finish_login(user: AdminUser, next_url: str | None):
@@ -69,6 +71,7 @@ def _fail(email: str, form, template: str, message: str, actor=None):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(limit_string("RATELIMIT_LOGIN"), methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))

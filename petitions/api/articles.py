@@ -14,9 +14,10 @@ import json
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import select, update
 
+from petitions.abuse.limiter import limit_string
 from petitions.api.models import ApiKey
 from petitions.database import utcnow
-from petitions.extensions import db
+from petitions.extensions import db, limiter
 from petitions.newsletter.ingest import CREATED, ValidationError, upsert_article
 from petitions.newsletter.models import Article
 
@@ -67,6 +68,10 @@ def article_json(article: Article) -> dict:
         "external_id": article.external_id,
         "petition": article.petition.slug if article.petition else None,
     }
+
+
+# Per IP, over the whole API, before the token is checked (so guessing tokens is limited).
+limiter.limit(limit_string("RATELIMIT_API"))(bp)
 
 
 @bp.before_request

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from petitions.extensions import db
+from petitions.abuse.limiter import limit_string
+from petitions.extensions import db, limiter
 from petitions.newsletter.consent import subscribe_form_text, subscriber_choices_text
 from petitions.newsletter.forms import SubscribeForm
 from petitions.newsletter.links import manage_url
@@ -45,6 +46,7 @@ def _render_subscribe(form: SubscribeForm, status: int = 200, preselected=None):
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit(limit_string("RATELIMIT_SUBSCRIBE"), methods=["POST"])
 def subscribe_form():
     categories = all_categories()
     form = SubscribeForm(categories=categories)
@@ -77,6 +79,7 @@ def check_email():
 
 
 @bp.route("/subscribe/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(limit_string("RATELIMIT_CONFIRM"))
 def confirm(token: str):
     if request.method == "GET":
         # Link scanners open every URL in an email: looking at this page changes nothing.

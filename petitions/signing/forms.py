@@ -7,7 +7,7 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from petitions.forms import email_address_field
@@ -76,6 +76,10 @@ class SignatureForm(FlaskForm):
     show_name_publicly = BooleanField(_l("Show my first name and country on this petition"))
     email_updates = BooleanField(_l("Email me updates on this petition"))
     subscribe_newsletter = BooleanField(_l("Subscribe me to the newsletter"))
+    # Bot traps (petitions/abuse/traps.py): people never see or fill the first; the second
+    # is a signed timestamp of when the form was shown.
+    website = StringField(_l("Leave this field empty"))
+    form_started = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,10 +10,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import Gone
 
-from petitions.extensions import db
+from petitions.abuse import alerts, captcha, screening
+from petitions.abuse.limiter import limit_string, setting
+from petitions.abuse.traps import started_token
+from petitions.extensions import db, limiter
+from petitions.signing.canonical import canonical_email
 from petitions.signing.forms import SignatureForm, country_name
 from petitions.signing.models import Petition, PetitionState, Signature, SignatureState
 from petitions.signing.service import (
@@ -63,8 +68,22 @@ def _render_petition(petition: Petition, form: SignatureForm, status: int = 200)
         form=form,
         recent_signers=_recent_public_signers(petition),
         refresh_seconds=current_app.config["COUNT_REFRESH_SECONDS"],
+        # A form sent back with an error keeps the time it was first shown.
+        form_started=form.form_started.data or started_token(petition.id),
+        captcha_widget=captcha.widget(url_for("signing.altcha_challenge")),
     )
     return page, status
+
+
+def _captcha_problem(form: SignatureForm) -> str | None:
+    """The message to show when the CAPTCHA (if one is configured) was not passed."""
+    if not captcha.enabled():
+        return None
+    try:
+        passed = captcha.verify(request.form.get(captcha.response_field()), request.remote_addr)
+    except captcha.CaptchaUnavailable:
+        return _("We couldn't check that you're a person just now. Please try again in a minute.")
+    return None if passed else _("Please complete the check that you're a person.")
 
 
 @bp.get("/")
@@ -91,6 +110,10 @@ def sign(slug: str):
     form = SignatureForm()
     if not form.validate_on_submit():
         return _render_petition(petition, form, status=422)
+    problem = _captcha_problem(form)
+    if problem:
+        form.form_errors.append(problem)
+        return _render_petition(petition, form, status=422)
     details = SignatureDetails(
         name=form.name.data,
         email=form.email.data,
@@ -101,7 +124,14 @@ def sign(slug: str):
         email_updates=form.email_updates.data,
         subscribe_newsletter=form.subscribe_newsletter.data,
     )
-    sign_petition(petition, details, ip=request.remote_addr)
+    # Traps, block rules and rate limits never change the answer: a flagged signature
+    # is stored and emailed like any other, and never counted (petitions/abuse).
+    reason = screening.flag_reason(petition.id, details.email, request.remote_addr,
+                                   honeypot=form.website.data, started=form.form_started.data)
+    sign_petition(petition, details, ip=request.remote_addr, flag_reason=reason)
+    if reason:
+        screening.log.info("signature on %s flagged: %s", petition.slug, reason)
+    alerts.check_after_signing(petition, canonical_email(details.email), request.remote_addr)
     return redirect(url_for("signing.check_email", slug=petition.slug), code=303)
 
 
@@ -127,7 +157,17 @@ def count(slug: str):
     return response
 
 
+@bp.get("/captcha/altcha-challenge")
+def altcha_challenge():
+    if captcha.provider() != "altcha":
+        abort(404)
+    response = jsonify(captcha.altcha_challenge(str(setting("CAPTCHA_SECRET"))))
+    response.cache_control.no_store = True
+    return response
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(limit_string("RATELIMIT_CONFIRM"))
 def confirm(token: str):
     if request.method == "GET":
         # Link scanners open every URL in an email: looking at this page changes nothing.

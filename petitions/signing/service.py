@@ -42,7 +42,12 @@ class SignOutcome(StrEnum):
     CAPPED = "capped"
 
 
-def sign_petition(petition: Petition, details: SignatureDetails, ip: str | None) -> SignOutcome:
+def sign_petition(petition: Petition, details: SignatureDetails, ip: str | None,
+                  flag_reason: str | None = None) -> SignOutcome:
+    """Store the signature and queue its email. With a `flag_reason` (over a rate limit,
+    blocked, a bot trap) a new signature is stored flagged, gets the same email and the
+    same answer, and is never counted. An existing signature is never flagged by a later
+    attempt: anyone could otherwise discount a real signer by reusing their address."""
     canonical = canonical_email(details.email)
     existing = _find(petition.id, canonical)
     if existing is None:
@@ -50,6 +55,8 @@ def sign_petition(petition: Petition, details: SignatureDetails, ip: str | None)
             petition=petition,
             canonical_email=canonical,
             ip_address=ip,
+            flagged=flag_reason is not None,
+            flag_reason=flag_reason,
             confirmation_sends=1,
             confirmation_sent_at=utcnow(),
             **{**asdict(details), "comment": details.comment or None},

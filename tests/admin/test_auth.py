@@ -53,6 +53,7 @@ def test_five_failures_lock_the_account_even_with_the_right_password(app, make_a
     locked = log_in(client, account.email)
 
     assert locked.status_code == 429
+    assert 800 < int(locked.headers["Retry-After"]) <= 901
     assert "Too many failed attempts" in locked.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
 

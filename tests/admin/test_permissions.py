@@ -18,7 +18,7 @@ ADMIN_ONLY = {
     "admin.accounts.audit_log",
 }
 ADMIN_ONLY_PREFIXES = ("admin.exports.signers", "admin.dashboard.outbox", "admin.dashboard.digest",
-                       "admin.delivery.")
+                       "admin.delivery.", "admin.access_rules.")
 OPEN_TO_ANONYMOUS = {"admin.auth.login", "admin.auth.second_factor"}
 
 

@@ -23,6 +23,10 @@ def app_settings(database_url: str, smtp_sink: SmtpSink, instance: Path, queue: 
         "BROKER_FOLDER": str(instance / "broker"),
         "CELERY_QUEUE": queue,
         "CONFIRMATION_MAX_AGE_DAYS": 7,
+        # Limits and the minimum fill time have their own tests (tests/abuse), which turn
+        # them on; everywhere else a test signs many times a second.
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
 
 
