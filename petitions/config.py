@@ -295,6 +295,8 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
         "BASE_URL": base_url,
         "MAIL_FROM": mail_from,
         "CONFIRMATION_MAX_AGE_DAYS": _positive_int(env, "CONFIRMATION_MAX_AGE_DAYS", 7),
+        # How many reverse proxies in front of gunicorn to trust for X-Forwarded-For/-Proto.
+        "TRUSTED_PROXIES": _non_negative_int(env, "TRUSTED_PROXIES", 0),
         "IP_RETENTION_DAYS": _positive_int(env, "IP_RETENTION_DAYS", 30),
         "SIGNATURE_RETENTION_MONTHS": _positive_int(env, "SIGNATURE_RETENTION_MONTHS", 6),
         "COUNT_REFRESH_SECONDS": _positive_int(env, "COUNT_REFRESH_SECONDS", 2),

@@ -158,3 +158,28 @@ def test_production_start_without_secret_key_prints_one_line_and_no_traceback(tm
     assert "Traceback" not in output
     assert len(output.splitlines()) == 1, output
     assert output.startswith("Configuration error: SECRET_KEY: ")
+
+
+def test_trusted_proxies_make_the_client_address_the_forwarded_one(tmp_path):
+    from flask import request
+
+    from tests.support.apps import build_app
+
+    seen = {}
+    for hops in (0, 1):
+        app = build_app({"TESTING": True, "TRUSTED_PROXIES": hops}, tmp_path)
+        app.add_url_rule("/_client-ip", "client_ip", lambda: request.remote_addr)
+        response = app.test_client().get(
+            "/_client-ip", headers={"X-Forwarded-For": "203.0.113.9"},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        seen[hops] = response.get_data(as_text=True)
+    assert seen == {0: "10.0.0.2", 1: "203.0.113.9"}
+
+
+def test_trusted_proxies_setting_is_validated(tmp_path):
+    from petitions.config import ConfigError, load_settings
+
+    assert load_settings({"TRUSTED_PROXIES": "2"}, str(tmp_path))["TRUSTED_PROXIES"] == 2
+    assert load_settings({}, str(tmp_path))["TRUSTED_PROXIES"] == 0
+    with pytest.raises(ConfigError):
+        load_settings({"TRUSTED_PROXIES": "-1"}, str(tmp_path))
