@@ -109,6 +109,14 @@ def _secret_key(env: Mapping[str, str], app_env: str, instance_path: Path) -> st
     return key
 
 
+def _secret_key_fallbacks(env: Mapping[str, str], app_env: str) -> list[str]:
+    """Old keys still accepted (sessions, links) after rotating SECRET_KEY, oldest first."""
+    keys = [key.strip() for key in env.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
+    if app_env == "production" and any(len(key) < 32 for key in keys):
+        raise ConfigError("SECRET_KEY_FALLBACKS", "each key must be at least 32 characters in production")
+    return keys
+
+
 def _base_url(env: Mapping[str, str]) -> str:
     url = env.get("BASE_URL", "").strip() or "http://localhost:5000"
     parts = urlsplit(url)
@@ -286,6 +294,7 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
         **_abuse_settings(env, redis_url),
         "APP_ENV": app_env,
         "SECRET_KEY": _secret_key(env, app_env, instance),
+        "SECRET_KEY_FALLBACKS": _secret_key_fallbacks(env, app_env),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "SMTP": smtp,

@@ -4,6 +4,14 @@ A token carries the row's id and a short digest of its owner's canonical address
 it never confirms a later row that reuses a deleted id, and dies when the address
 changes. Each purpose has its own salt. An expired token still says whose it was, so
 the page can say "expired" rather than "broken".
+
+Rotating SECRET_KEY: put the old key in SECRET_KEY_FALLBACKS (Flask 3.1's own setting,
+which keeps sessions alive too). Every token is then signed with SECRET_KEY and
+accepted when signed with any key in the list, until the fallback is removed: after
+the longest expiry for links that expire, never for links that don't (the preference
+centre and update stop links sit in old emails, so removing a fallback breaks them).
+serializer() and signer() are the one way to build a token's signer, per purpose
+(salt), so every token rotates the same way.
 """
 
 from __future__ import annotations
@@ -11,11 +19,43 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, Signer, URLSafeTimedSerializer
 
 MAX_TOKEN_LENGTH = 200
+
+
+def secret_keys() -> tuple[str, ...]:
+    """The keys tokens are checked against, oldest first: itsdangerous signs with the last.
+
+    SECRET_KEY_FALLBACKS may be a list or a comma-separated string."""
+    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or ()
+    if isinstance(fallbacks, str):
+        fallbacks = fallbacks.split(",")
+    old = tuple(key.strip() for key in fallbacks if key and key.strip())
+    return (*old, current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=32)
+def _timed_serializer(keys: tuple[str, ...], salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(list(keys), salt=salt)
+
+
+@lru_cache(maxsize=32)
+def _signer(keys: tuple[str, ...], salt: str) -> Signer:
+    return Signer(list(keys), salt=salt)
+
+
+def serializer(salt: str) -> URLSafeTimedSerializer:
+    """A timed serializer for one purpose, over the current and fallback keys."""
+    return _timed_serializer(secret_keys(), salt)
+
+
+def signer(salt: str) -> Signer:
+    """A plain (never expiring) signer for one purpose, over the current and fallback keys."""
+    return _signer(secret_keys(), salt)
 
 
 def email_digest(canonical_email: str) -> str:
@@ -42,7 +82,7 @@ class ConfirmationTokens:
         self.result_class = result_class
 
     def _serializer(self) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=self.salt)
+        return serializer(self.salt)
 
     def make(self, row_id: int, canonical_email: str) -> str:
         return self._serializer().dumps([row_id, email_digest(canonical_email)])

@@ -15,6 +15,7 @@ from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSe
 
 from petitions.delivery.models import PetitionDelivery
 from petitions.extensions import db
+from petitions.tokens import serializer
 
 SALT = "petition-delivery-pack"
 LINK_MAX_AGE_DAYS = 90
@@ -22,7 +23,7 @@ MAX_TOKEN_LENGTH = 200
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    return serializer(SALT)
 
 
 def _stamp(delivery: PetitionDelivery) -> str:

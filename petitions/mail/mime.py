@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 from dataclasses import dataclass
 from email.header import Header
@@ -18,10 +19,25 @@ from email.header import Header
 CRLF = b"\r\n"
 
 
+# A header name is printable ASCII without a colon (RFC 5322 section 2.2).
+HEADER_NAME = re.compile(r"[!-9;-~]+")
+# Control characters and Unicode line breaks: none may reach the wire inside a header
+# value, where CR or LF would start a new header ("Bob\r\nBcc: x@evil.test").
+UNSAFE_IN_HEADER = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def header_value(value: str) -> str:
+    """The value on one line: every control character or line break becomes a space,
+    and runs of whitespace one space. Folding is left to the encoder."""
+    return " ".join(UNSAFE_IN_HEADER.sub(" ", str(value)).split())
+
+
 def _header_line(name: str, value: str) -> bytes:
-    if value.isascii() and "\n" not in value and "\r" not in value:
+    if not HEADER_NAME.fullmatch(name):
+        raise ValueError(f"not a valid email header name: {name!r}")
+    if value.isascii() and UNSAFE_IN_HEADER.search(value) is None:
         return f"{name}: {value}".encode("ascii")
-    encoded = Header(" ".join(value.split()), "utf-8", header_name=name).encode(linesep="\r\n")
+    encoded = Header(header_value(value), "utf-8", header_name=name).encode(linesep="\r\n")
     return f"{name}: {encoded}".encode("ascii")
 
 
@@ -74,12 +90,13 @@ class Attachment:
 
 
 def _attachment_part(attachment: Attachment) -> list[bytes]:
-    disposition = Header(attachment.filename, "utf-8").encode() \
-        if not attachment.filename.isascii() else attachment.filename.replace('"', "")
+    filename = header_value(attachment.filename)
+    disposition = Header(filename, "utf-8").encode() \
+        if not filename.isascii() else filename.replace('"', "").replace("\\", "")
     # base64 in 76-character lines, as RFC 2045 asks.
     encoded = base64.encodebytes(attachment.data).replace(b"\n", CRLF)
     return [
-        f"Content-Type: {attachment.content_type}".encode(),
+        f"Content-Type: {header_value(attachment.content_type)}".encode(),
         b"Content-Transfer-Encoding: base64",
         f'Content-Disposition: attachment; filename="{disposition}"'.encode(),
         b"",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from petitions.extensions import db
+from petitions.mail.mime import HEADER_NAME, UNSAFE_IN_HEADER, header_value
 from petitions.mail.models import OutboxMessage
 from petitions.mail.render import inline_css
 
@@ -20,6 +22,34 @@ NUDGE_FLAG = "outbox_nudge"
 
 def absolute_url(path: str) -> str:
     return current_app.config["BASE_URL"] + path
+
+
+def new_message_id(domain: str) -> str:
+    """A unique Message-ID. make_msgid's own randomness comes from the `random` module,
+    which anything may seed (Hypothesis does, per example): the secrets part keeps ids
+    unique (the column is) whatever the state of `random`."""
+    return make_msgid(idstring=secrets.token_hex(8), domain=domain)
+
+
+def safe_recipient(to: str) -> str:
+    """The address, or ValueError if it could break out of a header or an SMTP command.
+
+    Forms validate addresses long before this; this is the last line, so a bad one can
+    never be written to the outbox (the worker puts it in "To:" and in "RCPT TO:<...>").
+    """
+    if not to or UNSAFE_IN_HEADER.search(to) or any(c in to for c in " <>,;"):
+        raise ValueError(f"not a single email address: {to!r}")
+    return to
+
+
+def safe_headers(headers: dict[str, str] | None) -> dict[str, str]:
+    """Extra headers with checked names and one-line values."""
+    clean = {}
+    for name, value in (headers or {}).items():
+        if not HEADER_NAME.fullmatch(name):
+            raise ValueError(f"not a valid email header name: {name!r}")
+        clean[name] = header_value(value)
+    return clean
 
 
 def queue_email(
@@ -36,12 +66,12 @@ def queue_email(
     domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
     message = OutboxMessage(
         kind=kind,
-        to_address=to,
-        subject=" ".join(subject.split()),
+        to_address=safe_recipient(to),
+        subject=header_value(subject),
         text_body=text_body,
         html_body=html_body,
-        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
-        message_id=make_msgid(domain=domain),
+        headers={"Auto-Submitted": "auto-generated", **safe_headers(headers)},
+        message_id=new_message_id(domain),
         **links,
     )
     db.session.add(message)

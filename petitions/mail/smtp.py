@@ -111,6 +111,9 @@ def _pipelined_transaction(smtp: smtplib.SMTP, envelope_from: str, recipient: st
                            data: bytes) -> dict:
     """MAIL, RCPT and DATA in one write (RFC 2920), then the message: two round trips
     instead of four. Raises the same exceptions as smtplib's sendmail()."""
+    if any(ch in recipient or ch in envelope_from for ch in "\r\n<>"):
+        # These go straight into the pipelined commands, past smtplib's own checks.
+        raise ValueError("an envelope address contains a line break or angle bracket")
     smtp.send(f"MAIL FROM:<{envelope_from}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
     mail_reply, rcpt_reply, data_reply = smtp.getreply(), smtp.getreply(), smtp.getreply()
     if data_reply[0] == 354 and (mail_reply[0] != 250 or rcpt_reply[0] not in (250, 251)):

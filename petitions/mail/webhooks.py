@@ -45,7 +45,7 @@ def _parse(body) -> list[tuple[str, ReportType, str | None]] | str:
         if (not isinstance(email, str) or "@" not in email or len(email) > 254
                 or any(ord(ch) < 32 or ord(ch) == 127 for ch in email)):
             return f"report {index}: email must be an email address"
-        if kind not in {t.value for t in ReportType}:
+        if not isinstance(kind, str) or kind not in {t.value for t in ReportType}:
             return f"report {index}: type must be hard_bounce, complaint or soft_bounce"
         if detail is not None and not isinstance(detail, str):
             return f"report {index}: detail must be a string"

@@ -9,31 +9,25 @@ are built from BASE_URL and plain paths, never url_for.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadData, Signer
+from itsdangerous import BadData
 
 from petitions.extensions import db
 from petitions.newsletter.subscribers import Subscriber
-from petitions.tokens import email_digest
+from petitions.tokens import email_digest, signer
 
 SALT = "subscription-manage"
 MAX_TOKEN_LENGTH = 200
-
-
-@lru_cache(maxsize=8)
-def _signer(secret_key: str) -> Signer:
-    return Signer(secret_key, salt=SALT)
 
 
 def manage_token(subscriber: Subscriber) -> str:
     """"<id>-<email digest>.<signature>": a plain signed string rather than a serialized
     payload, because a digest run signs one for every message it sends."""
     value = f"{subscriber.id}-{email_digest(subscriber.canonical_email)}"
-    return _signer(current_app.config["SECRET_KEY"]).sign(value).decode()
+    return signer(SALT).sign(value).decode()
 
 
 def read_manage_token(token: str) -> Subscriber | None:
@@ -41,7 +35,7 @@ def read_manage_token(token: str) -> Subscriber | None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
-        value = _signer(current_app.config["SECRET_KEY"]).unsign(token).decode()
+        value = signer(SALT).unsign(token).decode()
     except (BadData, UnicodeDecodeError):
         return None
     ident, _, digest = value.partition("-")

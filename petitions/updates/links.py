@@ -11,15 +11,14 @@ URLs are built from BASE_URL and plain paths.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from urllib.parse import quote
 
 from flask import current_app
-from itsdangerous import BadData, Signer
+from itsdangerous import BadData
 
 from petitions.extensions import db
 from petitions.signing.models import Signature
-from petitions.tokens import email_digest
+from petitions.tokens import email_digest, signer
 
 SALT = "petition-updates-stop"
 MAX_TOKEN_LENGTH = 200
@@ -27,14 +26,9 @@ TOKEN_PATTERN = r"u\d{1,12}-[0-9a-f]{12}\.[A-Za-z0-9_\-]{16,100}"
 _VALUE = re.compile(r"u(\d{1,12})-([0-9a-f]{12})")
 
 
-@lru_cache(maxsize=8)
-def _signer(secret_key: str) -> Signer:
-    return Signer(secret_key, salt=SALT)
-
-
 def stop_token(signature_id: int, canonical_email: str) -> str:
     value = f"u{signature_id}-{email_digest(canonical_email)}"
-    return _signer(current_app.config["SECRET_KEY"]).sign(value).decode()
+    return signer(SALT).sign(value).decode()
 
 
 def read_stop_token(token: str) -> Signature | None:
@@ -42,7 +36,7 @@ def read_stop_token(token: str) -> Signature | None:
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         return None
     try:
-        value = _signer(current_app.config["SECRET_KEY"]).unsign(token).decode()
+        value = signer(SALT).unsign(token).decode()
     except (BadData, UnicodeDecodeError):
         return None
     match = _VALUE.fullmatch(value)

@@ -327,8 +327,10 @@ def test_emails_to_every_spelling_of_the_address_are_found_and_erased(app):
 @pytest.mark.parametrize("token", ["é", "a.b.c", "..", "eyJlbWFpbCI6MX0.aaaa.bbbb", "%00",
                                    "Ω" * 300, ".eJyrVkrNzcxRslIqSS0uUaoFADKkBf0.x.y"])
 def test_odd_tokens_are_404_not_500(app, client, token):
-    assert client.get(f"/privacy/data/{token}").status_code == 404
-    assert client.get(f"/privacy/data/{token}.json").status_code == 404
+    # A NUL anywhere in a path is refused before routing (petitions/security.py).
+    expected = 400 if token == "%00" else 404
+    assert client.get(f"/privacy/data/{token}").status_code == expected
+    assert client.get(f"/privacy/data/{token}.json").status_code == expected
 
 
 @pytest.mark.parametrize("data", [

@@ -48,7 +48,8 @@ def post(client, url: str, **data):
 
 def audit(action: str) -> list[AuditEntry]:
     db.session.expire_all()
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
 
 
 def updates() -> list[PetitionUpdate]:
