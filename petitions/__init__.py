@@ -82,6 +82,10 @@ def register_blueprints(app: Flask) -> None:
     from petitions.admin.export_commands import bp as export_cli
     from petitions.api.articles import bp as api_articles
     from petitions.api.commands import bp as api_cli
+    from petitions.api.embed import bp as embed
+    from petitions.api.feeds import bp as feeds
+    from petitions.api.openapi import bp as openapi
+    from petitions.api.partner import bp as partner_api
     from petitions.api.public import bp as public_api
     from petitions.delivery.routes import bp as delivery
     from petitions.mail.commands import bp as mail_cli
@@ -96,8 +100,9 @@ def register_blueprints(app: Flask) -> None:
     # Machine-to-machine endpoints authenticate with tokens, not browser sessions.
     csrf.exempt(api_articles)
     csrf.exempt(webhooks)
-    for blueprint in (signing, newsletter, updates, delivery, privacy, public_api, api_articles,
-                      webhooks):
+    csrf.exempt(partner_api)
+    for blueprint in (signing, newsletter, updates, delivery, privacy, public_api, feeds, embed,
+                      openapi, partner_api, api_articles, webhooks):
         app.register_blueprint(blueprint)
     for command_group in (admin_cli, export_cli, mail_cli, articles_cli, digests_cli, api_cli):
         app.register_blueprint(command_group)

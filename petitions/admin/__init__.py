@@ -35,6 +35,7 @@ NAV = [
     ("admin.dashboard.outbox", _l("Outbox"), True),
     ("admin.dashboard.digests", _l("Digests"), True),
     ("admin.access_rules.index", _l("Block lists"), True),
+    ("admin.api_keys.index", _l("API keys"), True),
     ("admin.accounts.index", _l("Accounts"), True),
     ("admin.accounts.audit_log", _l("Audit log"), True),
 ]
@@ -64,6 +65,7 @@ def register_admin(app: Flask) -> None:
     from petitions.admin import auth
     from petitions.admin.access_rules import bp as access_rules
     from petitions.admin.accounts import bp as accounts
+    from petitions.admin.api_keys import bp as api_keys
     from petitions.admin.content import bp as content
     from petitions.admin.dashboard import bp as dashboard
     from petitions.admin.delivery import bp as delivery
@@ -81,7 +83,7 @@ def register_admin(app: Flask) -> None:
         return auth.load_user(user_id)
 
     if not bp._got_registered_once:  # the same blueprint serves every app in a process
-        for child in (auth.bp, access_rules, accounts, content, dashboard, delivery, exports,
+        for child in (auth.bp, access_rules, accounts, api_keys, content, dashboard, delivery, exports,
                       moderation, petitions, updates):
             bp.register_blueprint(child)
     app.register_blueprint(bp)

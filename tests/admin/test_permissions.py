@@ -18,7 +18,8 @@ ADMIN_ONLY = {
     "admin.accounts.audit_log",
 }
 ADMIN_ONLY_PREFIXES = ("admin.exports.signers", "admin.dashboard.outbox", "admin.dashboard.digest",
-                       "admin.delivery.", "admin.access_rules.")
+                       "admin.delivery.", "admin.access_rules.",
+                       "admin.api_keys.")
 OPEN_TO_ANONYMOUS = {"admin.auth.login", "admin.auth.second_factor"}
 
 
