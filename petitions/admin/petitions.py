@@ -53,7 +53,7 @@ def _petition(petition_id: int, lock: bool = False) -> Petition:
 def sign_snippet(petition: Petition) -> str:
     # The article page is the news site's, not ours: the link text stays as the spec gives it.
     url = f"{current_app.config['BASE_URL']}/petitions/{petition.slug}"
-    return f'<a href="{url}">Sign Our Petition</a>'
+    return f'<a class="petition" href="{url}">Sign Our Petition</a>'
 
 
 # --- listing --------------------------------------------------------------------------------

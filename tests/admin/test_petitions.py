@@ -374,7 +374,8 @@ def test_the_page_offers_the_sign_our_petition_snippet_to_copy(moderator_client)
                         page, re.S)
     assert snippet, "no readonly snippet textarea"
     assert html.unescape(snippet.group(1)) == (
-        '<a href="https://petitions.example.org/petitions/save-the-library">Sign Our Petition</a>')
+        '<a class="petition" href="https://petitions.example.org/petitions/save-the-library">'
+        'Sign Our Petition</a>')
 
 
 def test_the_page_shows_counts_by_state_and_linked_articles(admin_client):
