@@ -1,34 +1,42 @@
-"""The public read API: petitions as JSON (no personal data, except the first names and
-regions of signers who chose to be shown, on the petition's own endpoint)."""
+"""The public read API: petitions as JSON and CSV, categories (no personal data, except
+the first names and regions of signers who chose to be shown, on the petition's own
+endpoint). Every route here answers any origin (CORS) and conditional GETs (ETag, 304).
+
+The list views live in read_list, the detail's extra parts in read_detail; all are
+served by this blueprint.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, current_app, jsonify
 
+from petitions.api import read_list
+from petitions.api.http_cache import add_cors_headers, cacheable
+from petitions.api.read_common import category_json, iso, petition_state, petition_url
+from petitions.api.read_detail import (
+    counts_by_country,
+    counts_by_postcode_area,
+    recent_signers,
+    related_articles,
+)
 from petitions.delivery.service import public_deliveries
-from petitions.signing.models import Petition, PetitionState
+from petitions.signing.models import Petition
 from petitions.signing.routes import _public_petition
 from petitions.text import render_markdown
 from petitions.updates.routes import published_updates
 
 bp = Blueprint("public_api", __name__)
+# CORS for every read endpoint, including signing.count and the feeds.
+bp.after_app_request(add_cors_headers)
 
+bp.add_url_rule("/petitions.json", "petitions", read_list.petitions, methods=["GET"])
+bp.add_url_rule("/categories.json", "categories", read_list.categories, methods=["GET"])
+bp.add_url_rule("/petitions.csv", "petitions_csv", read_list.petitions_csv, methods=["GET"])
 
-def _time(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def petition_state(petition: Petition) -> str:
-    """As the public sees it: an open petition past its closing time is closed."""
-    if petition.state == PetitionState.OPEN and not petition.is_open:
-        return PetitionState.CLOSED.value
-    return petition.state
+__all__ = ["bp", "petition_json", "petition_state"]
 
 
 def petition_json(petition: Petition) -> dict:
-    category = petition.category
     return {
         "slug": petition.slug,
         "title": petition.title,
@@ -37,20 +45,24 @@ def petition_json(petition: Petition) -> dict:
         "state": petition_state(petition),
         "goal": petition.goal,
         "signature_count": petition.signature_count,
-        "closes_at": _time(petition.closes_at),
-        "created_at": _time(petition.created_at),
-        "category": {"name": category.name, "slug": category.slug} if category else None,
-        "url": f"{current_app.config['BASE_URL']}/petitions/{petition.slug}",
+        "closes_at": iso(petition.closes_at),
+        "created_at": iso(petition.created_at),
+        "category": category_json(petition),
+        "url": petition_url(petition.slug),
         "updates": [
             {
                 "title": update.title,
                 "body_html": str(render_markdown(update.body)),
-                "published_at": _time(update.published_at),
+                "published_at": iso(update.published_at),
                 "kind": update.kind,
             }
             for update in published_updates(petition)
         ],
         "deliveries": public_deliveries(petition),
+        "counts_by_country": counts_by_country(petition),
+        "counts_by_postcode_area": counts_by_postcode_area(petition),
+        "articles": related_articles(petition),
+        "recent_signers": recent_signers(petition),
     }
 
 
@@ -58,6 +70,4 @@ def petition_json(petition: Petition) -> dict:
 def petition(slug: str):
     """Hidden and draft petitions answer 404, removed ones 410 with the reason, as JSON."""
     response = jsonify(petition_json(_public_petition(slug)))
-    response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["COUNT_REFRESH_SECONDS"]
-    return response
+    return cacheable(response, current_app.config["COUNT_REFRESH_SECONDS"])

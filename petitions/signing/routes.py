@@ -17,6 +17,7 @@ from werkzeug.exceptions import Gone
 from petitions.abuse import alerts, captcha, screening
 from petitions.abuse.limiter import limit_string, setting
 from petitions.abuse.traps import started_token
+from petitions.api.http_cache import cacheable
 from petitions.extensions import db, limiter
 from petitions.signing.canonical import canonical_email
 from petitions.signing.forms import SignatureForm, country_name
@@ -51,6 +52,7 @@ def _recent_public_signers(petition: Petition) -> list[dict]:
             Signature.petition_id == petition.id,
             Signature.state == SignatureState.CONFIRMED,
             Signature.show_name_publicly.is_(True),
+            Signature.flagged.is_(False),
         )
         .order_by(Signature.confirmed_at.desc())
         .limit(RECENT_SIGNERS)
@@ -143,18 +145,16 @@ def check_email(slug: str):
 
 @bp.get("/petitions/<slug>/count.json")
 def count(slug: str):
+    """Polled by every article page: shared caches keep it for COUNT_REFRESH_SECONDS, and
+    a poller whose ETag still matches gets a 304 with no body."""
     petition = _public_petition(slug)
-    response = jsonify(
-        slug=petition.slug,
-        signature_count=petition.signature_count,
-        goal=petition.goal,
-        state=PetitionState.CLOSED.value
-        if petition.state == PetitionState.OPEN and not petition.is_open
-        else petition.state,
-    )
-    response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["COUNT_REFRESH_SECONDS"]
-    return response
+    state = (PetitionState.CLOSED.value
+             if petition.state == PetitionState.OPEN and not petition.is_open
+             else petition.state)
+    response = jsonify(slug=petition.slug, signature_count=petition.signature_count,
+                       goal=petition.goal, state=state)
+    return cacheable(response, current_app.config["COUNT_REFRESH_SECONDS"],
+                     etag=f"{petition.signature_count}-{state}-{petition.goal}", weak=True)
 
 
 @bp.get("/captcha/altcha-challenge")

@@ -52,6 +52,10 @@ def test_the_json_has_the_petition_and_its_published_updates_newest_first(app, c
              "published_at": older.published_at.isoformat(), "kind": "manual"},
         ],
         "deliveries": [],
+        "counts_by_country": [{"country": "US", "name": "United States", "signature_count": 1}],
+        "counts_by_postcode_area": [{"area": "200", "signature_count": 1}],
+        "articles": [],
+        "recent_signers": [],
     }
     text = response.get_data(as_text=True)
     assert "private.person" not in text and "Private Person" not in text
