@@ -47,7 +47,7 @@ CONTENT_SECURITY_POLICY = "; ".join((
 FRAMEABLE_ENDPOINTS = {"embed.petition"}
 TOKEN_ENDPOINTS = {"signing.confirm", "newsletter.confirm", "newsletter.preferences"}
 HSTS = "max-age=31536000; includeSubDomains"
-JSON_BLUEPRINTS = {"api", "webhooks"}
+JSON_BLUEPRINTS = {"api", "webhooks", "partner_api"}
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 View = TypeVar("View", bound=Callable)

@@ -1,22 +1,21 @@
 """POST /api/articles: article ingest for the news site.
 
 Authenticated by `Authorization: Bearer <token>`: either ARTICLES_API_TOKEN or a key made
-with `flask api create-key`. One article per request; the same external_id (or else the
-same url) updates the article instead of adding another.
+with `flask api create-key` (scope "articles"; a partner key gets 403). One article per
+request; the same external_id (or else the same url) updates the article instead of
+adding another.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 
 from flask import Blueprint, current_app, jsonify, request, url_for
-from sqlalchemy import select, update
 
 from petitions.abuse.limiter import limit_string
-from petitions.api.models import ApiKey
-from petitions.database import utcnow
+from petitions.api.keys import active_key, bearer_token
+from petitions.api.models import KeyScope
 from petitions.extensions import db, limiter
 from petitions.newsletter.ingest import CREATED, ValidationError, upsert_article
 from petitions.newsletter.models import Article
@@ -24,31 +23,19 @@ from petitions.newsletter.models import Article
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _bearer_token() -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
-def _authorised() -> bool:
-    token = _bearer_token()
+def _authorised() -> bool | None:
+    """True for ARTICLES_API_TOKEN or an articles key; None for a valid key of another
+    scope (403); False otherwise (401)."""
+    token = bearer_token()
     if token is None:
         return False
     configured = current_app.config.get("ARTICLES_API_TOKEN")
     if configured and hmac.compare_digest(token.encode(), configured.encode()):
         return True
-    key_id = db.session.scalar(
-        select(ApiKey.id).where(ApiKey.key_hash == key_hash(token), ApiKey.revoked_at.is_(None))
-    )
-    if key_id is None:
+    key = active_key(token)
+    if key is None:
         return False
-    db.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
-    db.session.commit()
-    return True
+    return True if key.scope == KeyScope.ARTICLES else None
 
 
 def _error(status: int, message: str, **extra):
@@ -76,7 +63,10 @@ limiter.limit(limit_string("RATELIMIT_API"))(bp)
 
 @bp.before_request
 def require_token():
-    if not _authorised():
+    authorised = _authorised()
+    if authorised is None:
+        return _error(403, "This API key is not for article ingest.")
+    if not authorised:
         response = _error(401, "Send a valid API token as 'Authorization: Bearer <token>'.")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
@@ -107,7 +97,8 @@ def upsert():
 @bp.get("/articles/<int:article_id>")
 def show_article(article_id: int):
     """The article as stored, so that the Location of a POST names something."""
-    found = db.session.get(Article, article_id)
+    # Ids beyond a 32-bit integer exist nowhere, and the database would refuse the query.
+    found = db.session.get(Article, article_id) if article_id < 2**31 else None
     if found is None:
         return _error(404, "There is no article with that id.")
     return jsonify(article_json(found))

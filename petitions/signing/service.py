@@ -43,11 +43,13 @@ class SignOutcome(StrEnum):
 
 
 def sign_petition(petition: Petition, details: SignatureDetails, ip: str | None,
-                  flag_reason: str | None = None) -> SignOutcome:
+                  flag_reason: str | None = None, api_key_id: int | None = None) -> SignOutcome:
     """Store the signature and queue its email. With a `flag_reason` (over a rate limit,
     blocked, a bot trap) a new signature is stored flagged, gets the same email and the
     same answer, and is never counted. An existing signature is never flagged by a later
-    attempt: anyone could otherwise discount a real signer by reusing their address."""
+    attempt: anyone could otherwise discount a real signer by reusing their address.
+    `api_key_id` records the partner key that brought a new signature (never an
+    existing one's, for the same reason)."""
     canonical = canonical_email(details.email)
     existing = _find(petition.id, canonical)
     if existing is None:
@@ -57,6 +59,7 @@ def sign_petition(petition: Petition, details: SignatureDetails, ip: str | None,
             ip_address=ip,
             flagged=flag_reason is not None,
             flag_reason=flag_reason,
+            api_key_id=api_key_id,
             confirmation_sends=1,
             confirmation_sent_at=utcnow(),
             **{**asdict(details), "comment": details.comment or None},

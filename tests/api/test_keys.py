@@ -107,7 +107,8 @@ def test_list_keys_shows_name_prefix_and_dates_but_never_the_key(app, client, ru
     output = runner.invoke(args=["api", "list-keys"]).output
 
     header, first, second = output.strip().splitlines()
-    assert header.split() == ["NAME", "PREFIX", "CREATED", "LAST", "USED", "REVOKED"]
+    assert header.split() == ["NAME", "PREFIX", "CREATED", "LAST", "USED", "REVOKED", "SCOPE",
+                              "LIMIT"]
     assert first.startswith("news-site") and used[:8] in first and first.count(today) == 2
     assert second.startswith("old-importer") and second.count(today) == 2
     assert used not in output and revoked not in output
