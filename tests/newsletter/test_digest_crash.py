@@ -2,46 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.mail.catcher import MailStore
 from tests.factories import CategoryFactory, SubscriberFactory
 from tests.newsletter.digest_helpers import article, digest_outbox, ledger_rows
-from tests.support.processes import free_port, wait_for
+from tests.support.processes import wait_for
+from tests.support.smtp import slow_smtp_sink
 
 SUBSCRIBERS = 40
 
 
-class SlowHandler:
-    """Takes a moment per recipient, so that a run lasts long enough to be killed."""
-
-    def __init__(self, store: MailStore):
-        self.store = store
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        await asyncio.sleep(0.08)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.store.save(envelope.original_content or envelope.content)
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def slow_sink(tmp_path):
-    store = MailStore(tmp_path / "slow-mail")
-    controller = Controller(SlowHandler(store), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield store, f"smtp://127.0.0.1:{controller.port}"
-    controller.stop()
+    with slow_smtp_sink(tmp_path / "slow-mail") as sink:
+        yield sink
 
 
 def _start_run(app) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -70,3 +73,33 @@ class SmtpSink:
         while time.monotonic() < deadline and len(self.messages) < count:
             time.sleep(0.1)
         return self.messages
+
+
+class _SlowHandler:
+    """Takes a moment per recipient, so that a send lasts long enough to be killed."""
+
+    def __init__(self, store: MailStore, delay: float):
+        self.store, self.delay = store, delay
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await asyncio.sleep(self.delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.store.save(envelope.original_content or envelope.content)
+        return "250 Message accepted"
+
+
+@contextmanager
+def slow_smtp_sink(folder: Path, delay: float = 0.08) -> Iterator[tuple[MailStore, str]]:
+    """A real SMTP server that saves what it accepts, slowly: (its store, its smtp:// URL)."""
+    from tests.support.processes import free_port
+
+    store = MailStore(folder)
+    controller = Controller(_SlowHandler(store, delay), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield store, f"smtp://127.0.0.1:{controller.port}"
+    finally:
+        controller.stop()

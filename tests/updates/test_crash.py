@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from petitions.extensions import db
-from petitions.mail.catcher import MailStore
 from petitions.updates import sending
 from petitions.updates.models import PetitionUpdate
 from tests.factories import PetitionFactory
-from tests.support.processes import free_port, wait_for
+from tests.support.processes import wait_for
+from tests.support.smtp import slow_smtp_sink
 from tests.updates.helpers import copies_per_recipient, draft, ledger, signer
 
 SIGNERS = 40
 
 
-class SlowHandler:
-    """Takes a moment per recipient, so that a send lasts long enough to be killed."""
-
-    def __init__(self, store: MailStore):
-        self.store = store
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        await asyncio.sleep(0.08)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.store.save(envelope.original_content or envelope.content)
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def slow_sink(tmp_path):
-    store = MailStore(tmp_path / "slow-mail")
-    controller = Controller(SlowHandler(store), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield store, f"smtp://127.0.0.1:{controller.port}"
-    controller.stop()
+    with slow_smtp_sink(tmp_path / "slow-mail") as sink:
+        yield sink
 
 
 def _recipients(store) -> set[str]:
