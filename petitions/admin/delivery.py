@@ -14,7 +14,6 @@ import secrets
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     make_response,
     redirect,
@@ -25,17 +24,17 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from petitions.admin import audit
 from petitions.admin.delivery_forms import CoverForm, SendForm, TargetForm
+from petitions.admin.lookups import not_found as _not_found
+from petitions.admin.lookups import petition_by_slug as _petition
 from petitions.admin.permissions import admin_only
 from petitions.database import utcnow
 from petitions.delivery import pack, service
 from petitions.delivery.models import PetitionDelivery
 from petitions.delivery.pdf import render_pack_pdf
 from petitions.delivery.rendering import paragraphs
-from petitions.errors import render_error
 from petitions.extensions import db
 from petitions.signing.models import Petition
 
@@ -45,19 +44,6 @@ bp = Blueprint("delivery", __name__, url_prefix="/petitions/<slug>/delivery")
 @bp.context_processor
 def helpers():
     return {"paragraphs": paragraphs}
-
-
-def _not_found(title: str, detail: str):
-    abort(make_response(render_error(404, title, detail)))
-
-
-def _petition(slug: str) -> Petition:
-    petition = None
-    if len(slug) <= 80:
-        petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
-    if petition is None:
-        _not_found(_("Petition not found"), _("There is no petition at that address."))
-    return petition
 
 
 def _delivery(petition: Petition, delivery_id: int) -> PetitionDelivery:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -22,6 +20,8 @@ from sqlalchemy import select
 
 import petitions.updates.tasks  # noqa: F401  (registers the update tasks with Celery)
 from petitions.admin import audit
+from petitions.admin.lookups import not_found as _not_found
+from petitions.admin.lookups import petition_by_slug as _petition
 from petitions.admin.update_forms import BODY_MAX, UpdateForm
 from petitions.errors import render_error
 from petitions.extensions import db
@@ -42,19 +42,6 @@ def helpers():
               UpdateState.SENT: _("sent")}
     return {"kind_label": lambda kind: labels.get(kind, kind),
             "state_label": lambda state: states.get(state, state)}
-
-
-def _not_found(title: str, detail: str):
-    abort(make_response(render_error(404, title, detail)))
-
-
-def _petition(slug: str) -> Petition:
-    petition = None
-    if len(slug) <= 80:
-        petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
-    if petition is None:
-        _not_found(_("Petition not found"), _("There is no petition at that address."))
-    return petition
 
 
 def _update(petition: Petition, update_id: int, lock: bool = False) -> PetitionUpdate:
