@@ -73,7 +73,8 @@ def unsuppress_command(email: str) -> None:
 @click.argument("message", type=click.File("rb"), default="-")
 def process_unsubscribe(message) -> None:
     """Act on one email sent to UNSUBSCRIBE_MAILTO (a file, or - for stdin)."""
-    from petitions.newsletter.mailto import MAX_MESSAGE_BYTES, unsubscribe_from_message
+    from petitions.mail.mailto import MAX_MESSAGE_BYTES
+    from petitions.newsletter.mailto import unsubscribe_from_message
     from petitions.updates.mailto import stop_updates_from_message
 
     raw = message.read(MAX_MESSAGE_BYTES + 1)

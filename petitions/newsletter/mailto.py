@@ -7,10 +7,9 @@ header ("unsubscribe <token>"). Route that mailbox to `flask mail process-unsubs
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 
+from petitions.mail.mailto import tokens_in_message
 from petitions.newsletter.consent import Source, mailto_text
 from petitions.newsletter.links import read_manage_token
 from petitions.newsletter.preferences import unsubscribe
@@ -18,21 +17,14 @@ from petitions.newsletter.subscribers import Subscriber
 
 # "<id>-<12 hex>.<signature>", as petitions.newsletter.links.manage_token writes it.
 TOKEN = re.compile(r"\b(\d{1,12}-[0-9a-f]{12}\.[A-Za-z0-9_\-]{16,100})\b")
-MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 def unsubscribe_from_message(raw: bytes) -> Subscriber | None:
     """Unsubscribe the subscriber whose token the message's subject (or, failing that,
     its text) carries. Returns them, or None when the message names nobody we know."""
-    message = email.message_from_bytes(raw[:MAX_MESSAGE_BYTES], policy=email.policy.default)
-    places = [str(message.get("Subject", ""))]
-    body = message.get_body(preferencelist=("plain",))
-    if body is not None:
-        places.append(body.get_content()[:10_000])
-    for place in places:
-        for token in TOKEN.findall(place):
-            subscriber = read_manage_token(token)
-            if subscriber is not None:
-                unsubscribe(subscriber, Source.MAILTO, mailto_text(), None)
-                return subscriber
+    for token in tokens_in_message(raw, TOKEN):
+        subscriber = read_manage_token(token)
+        if subscriber is not None:
+            unsubscribe(subscriber, Source.MAILTO, mailto_text(), None)
+            return subscriber
     return None

@@ -8,30 +8,22 @@ petitions/newsletter/mailto.py for the newsletter's own tokens).
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 
+from petitions.mail.mailto import tokens_in_message
 from petitions.signing.models import Signature
 from petitions.updates.links import TOKEN_PATTERN, read_stop_token
 from petitions.updates.routes import stop_updates
 
 TOKEN = re.compile(rf"\b({TOKEN_PATTERN})\b")
-MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 def stop_updates_from_message(raw: bytes) -> Signature | None:
     """Stop the updates whose token the message's subject (or, failing that, its text)
     carries. Returns the signature, or None when the message names none we know."""
-    message = email.message_from_bytes(raw[:MAX_MESSAGE_BYTES], policy=email.policy.default)
-    places = [str(message.get("Subject", ""))]
-    body = message.get_body(preferencelist=("plain",))
-    if body is not None:
-        places.append(body.get_content()[:10_000])
-    for place in places:
-        for token in TOKEN.findall(place):
-            signature = read_stop_token(token)
-            if signature is not None:
-                stop_updates(signature)
-                return signature
+    for token in tokens_in_message(raw, TOKEN):
+        signature = read_stop_token(token)
+        if signature is not None:
+            stop_updates(signature)
+            return signature
     return None
