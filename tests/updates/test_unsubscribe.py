@@ -150,6 +150,17 @@ def test_an_email_to_the_unsubscribe_mailbox_stops_the_updates(app, signed):
     assert fresh(signature).updates_stopped_at is not None
 
 
+def test_flask_mail_process_unsubscribe_routes_update_tokens(app, runner, signed):
+    signature, token = signed
+    raw = f"From: reader@example.org\r\nSubject: unsubscribe {token}\r\n\r\n"
+
+    result = runner.invoke(args=["mail", "process-unsubscribe"], input=raw)
+
+    assert result.exit_code == 0, result.output
+    assert f"Stopped updates for signature {signature.id}." in result.output
+    assert fresh(signature).email_updates is False
+
+
 def test_the_mailbox_ignores_newsletter_tokens_and_forgeries(app, signed):
     signature, token = signed
     subscriber = SubscriberFactory(email="reader@example.org")
