@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -64,3 +65,19 @@ def tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def keyset_pages(query, columns: tuple, page_rows: int, execute) -> Iterator[list]:
+    """`query` in pages of `page_rows` rows ordered by `columns` (unique together), each
+    page read by `execute(statement)` after the last row of the one before: no OFFSET,
+    so every page costs the same however deep it is."""
+    query = query.order_by(*columns).limit(page_rows)
+    after = None
+    while True:
+        page = query if after is None else query.where(tuple_(*columns) > after)
+        rows = execute(page)
+        if rows:
+            yield rows
+        if len(rows) < page_rows:
+            return
+        after = tuple(getattr(rows[-1], column.key) for column in columns)

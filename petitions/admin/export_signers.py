@@ -19,11 +19,12 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from petitions.admin import audit
 from petitions.admin.csv_safety import csv_line, neutralise, sql_cell
 from petitions.admin.export_counts import iso_utc, safe_filename
+from petitions.database import keyset_pages
 from petitions.extensions import db
 from petitions.signing.models import Petition, Signature, SignatureState
 
@@ -93,27 +94,23 @@ def _copy_chunks(petition_id: int) -> Iterator[bytes]:
 
 
 def _paged_chunks(petition_id: int) -> Iterator[bytes]:
-    page = (
+    query = (
         select(Signature.name, Signature.postcode, Signature.country, Signature.comment,
                Signature.confirmed_at, Signature.email_updates, Signature.email, Signature.id)
         .where(Signature.petition_id == petition_id,
                Signature.state == SignatureState.CONFIRMED, Signature.flagged.is_(False),
                Signature.anonymised_at.is_(None))
-        .order_by(Signature.confirmed_at, Signature.id)
-        .limit(PAGE_ROWS)
     )
-    after = None
-    while True:
-        query = page if after is None else page.where(
-            tuple_(Signature.confirmed_at, Signature.id) > after)
-        with db.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        if not rows:
-            return
+    for rows in keyset_pages(query, (Signature.confirmed_at, Signature.id), PAGE_ROWS,
+                             _read_briefly):
         yield "".join([signer_line(row) for row in rows]).encode()
-        if len(rows) < PAGE_ROWS:
-            return
-        after = (rows[-1].confirmed_at, rows[-1].id)
+
+
+def _read_briefly(page) -> list:
+    """Each page on a connection of its own, returned at once: a slow download never holds
+    a transaction open."""
+    with db.engine.connect() as connection:
+        return connection.execute(page).all()
 
 
 def signer_line(row) -> str:

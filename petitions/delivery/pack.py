@@ -27,9 +27,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 
 from petitions.admin.csv_safety import csv_line, neutralise
+from petitions.database import keyset_pages
 from petitions.extensions import db
 from petitions.mail.mime import Attachment
 from petitions.signing.forms import country_name
@@ -87,23 +88,13 @@ def count_signers(petition_id: int, cutoff: datetime) -> int:
 
 
 def _pages(petition_id: int, cutoff: datetime) -> Iterator[list]:
-    page = (
+    query = (
         select(Signature.name, Signature.postcode, Signature.country, Signature.comment,
                Signature.confirmed_at, Signature.id)
         .where(*_included(petition_id, cutoff))
-        .order_by(Signature.confirmed_at, Signature.id)
-        .limit(PAGE_ROWS)
     )
-    after = None
-    while True:
-        query = page if after is None else page.where(
-            tuple_(Signature.confirmed_at, Signature.id) > after)
-        rows = db.session.execute(query).all()
-        if rows:
-            yield rows
-        if len(rows) < PAGE_ROWS:
-            return
-        after = (rows[-1].confirmed_at, rows[-1].id)
+    yield from keyset_pages(query, (Signature.confirmed_at, Signature.id), PAGE_ROWS,
+                            lambda page: db.session.execute(page).all())
 
 
 def signers(petition_id: int, cutoff: datetime) -> Iterator[Signer]:

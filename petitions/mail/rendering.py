@@ -8,6 +8,7 @@ the same content. That keeps a 100,000-subscriber run from writing gigabytes of 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -96,3 +97,21 @@ def content_of(row: OutboxMessage) -> Content:
     if is_deferred(row):
         return renderer_for(row.kind).render(row)
     return Content(row.subject, row.text_body or "", row.html_body or "", dict(row.headers or {}))
+
+
+class VariantCache:
+    """The last `size` rendered variants a deferred renderer made, most recent kept: a run
+    sends the same few variants to thousands of people, and never needs old ones again."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+
+    def get_or_make(self, key, make):
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        value = self._entries[key] = make()
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return value

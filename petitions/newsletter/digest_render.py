@@ -10,7 +10,6 @@ the number of subscribers. The cache key holds each article's and petition's ver
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -22,7 +21,7 @@ from petitions.extensions import db
 from petitions.mail.mime import quoted_printable
 from petitions.mail.models import OutboxMessage
 from petitions.mail.render import inline_css
-from petitions.mail.rendering import Content
+from petitions.mail.rendering import Content, VariantCache
 from petitions.newsletter.links import subscriber_links
 from petitions.newsletter.models import Article
 from petitions.newsletter.subscribers import Subscriber, SubscriberState
@@ -44,7 +43,7 @@ def group_by_category(articles: list[Article]) -> list[tuple[str, list[Article]]
 
 class DigestRenderer:
     def __init__(self) -> None:
-        self._variants: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
+        self._variants = VariantCache(CACHED_VARIANTS)
         self._articles: dict[int, Article] = {}
         self._petitions: dict[int, Petition] = {}
 
@@ -88,26 +87,23 @@ class DigestRenderer:
         petitions = [self._petitions[i] for i in payload["petitions"] if i in self._petitions]
         key = (payload["locale"], payload["frequency"],
                tuple(a.version for a in articles), tuple(p.version for p in petitions))
-        if key in self._variants:
-            self._variants.move_to_end(key)
-            return self._variants[key]
-        context = {
-            "groups": group_by_category(articles),
-            "article_count": len(articles),
-            "petitions": petitions,
-            "frequency": payload["frequency"],
-            "manage_url": MANAGE,
-            "unsubscribe_url": UNSUBSCRIBE,
-            "base_url": current_app.config["BASE_URL"],
-        }
-        with force_locale(payload["locale"]):
-            text = render_template("email/digest/body.txt", **context)
-            html = inline_css(render_template("email/digest/body.html", subject="", **context))
-        variant = Variant(PersonalBody(text), PersonalBody(html))
-        self._variants[key] = variant
-        if len(self._variants) > CACHED_VARIANTS:
-            self._variants.popitem(last=False)
-        return variant
+
+        def make() -> Variant:
+            context = {
+                "groups": group_by_category(articles),
+                "article_count": len(articles),
+                "petitions": petitions,
+                "frequency": payload["frequency"],
+                "manage_url": MANAGE,
+                "unsubscribe_url": UNSUBSCRIBE,
+                "base_url": current_app.config["BASE_URL"],
+            }
+            with force_locale(payload["locale"]):
+                text = render_template("email/digest/body.txt", **context)
+                html = inline_css(render_template("email/digest/body.html", subject="", **context))
+            return Variant(PersonalBody(text), PersonalBody(html))
+
+        return self._variants.get_or_make(key, make)
 
     def render(self, row: OutboxMessage) -> Content:
         variant = self._variant(row.payload)

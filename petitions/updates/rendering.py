@@ -9,7 +9,6 @@ whose signature was invalidated, after the row was queued gets nothing.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from types import SimpleNamespace
 
 from flask_babel import force_locale
@@ -17,7 +16,7 @@ from sqlalchemy import select
 
 from petitions.extensions import db
 from petitions.mail.models import OutboxMessage
-from petitions.mail.rendering import Content
+from petitions.mail.rendering import Content, VariantCache
 from petitions.newsletter.digest_render import UNSUBSCRIBE, PersonalBody, Variant
 from petitions.signing.models import Petition, Signature
 from petitions.updates.content import render_bodies
@@ -30,7 +29,7 @@ CACHED_VARIANTS = 64
 
 class UpdateRenderer:
     def __init__(self) -> None:
-        self._variants: OrderedDict[tuple, Variant] = OrderedDict()
+        self._variants = VariantCache(CACHED_VARIANTS)
         self._updates: dict[int, SimpleNamespace] = {}
         self._addresses: dict[int, str] = {}  # signature id -> canonical address
 
@@ -61,20 +60,15 @@ class UpdateRenderer:
         return cancelled
 
     def _variant(self, update: SimpleNamespace, locale: str) -> Variant:
-        key = (update.id, locale, update.title, update.body)
-        if key in self._variants:
-            self._variants.move_to_end(key)
-            return self._variants[key]
-        with force_locale(locale):
-            text, html = render_bodies(
-                title=update.title, body=update.body, kind=update.kind,
-                petition_title=update.petition_title, slug=update.slug, stop_url=UNSUBSCRIBE,
-            )
-        variant = Variant(PersonalBody(text), PersonalBody(html))
-        self._variants[key] = variant
-        if len(self._variants) > CACHED_VARIANTS:
-            self._variants.popitem(last=False)
-        return variant
+        def make() -> Variant:
+            with force_locale(locale):
+                text, html = render_bodies(
+                    title=update.title, body=update.body, kind=update.kind,
+                    petition_title=update.petition_title, slug=update.slug, stop_url=UNSUBSCRIBE,
+                )
+            return Variant(PersonalBody(text), PersonalBody(html))
+
+        return self._variants.get_or_make((update.id, locale, update.title, update.body), make)
 
     def render(self, row: OutboxMessage) -> Content:
         update = self._updates[row.payload["update"]]
