@@ -15,12 +15,6 @@ Results: bench/results/digest_run.json and a dated table appended to bench/RESUL
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import re
-import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -30,18 +24,24 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import system  # noqa: E402  (bench/system.py)
+from harness import (  # noqa: E402  (bench/harness.py)
+    BIN,
+    DATABASE_URL,
+    OUT,
+    REDIS_URL,
+    ROOT,
+    Processes,
+    free_port,
+    machine,
+    process_tree_pss,
+    process_tree_rss,
+    save,
+    scratch_schema,
+    stamp,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 CATEGORIES = 5
 ARTICLES = 50
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed(conninfo: str, schema: str, subscribers: int) -> None:
@@ -80,70 +80,6 @@ def seed(conninfo: str, schema: str, subscribers: int) -> None:
         cur.execute("ANALYZE")
 
 
-def start_sink(port: int, stats_file: Path) -> tuple[str, subprocess.Popen]:
-    """Postfix's smtp-sink (C, from Debian's postfix package) when installed, so that the
-    sink is not the bottleneck; else bench/sink.py."""
-    smtp_sink = system.ensure("smtp-sink")
-    if smtp_sink:
-        out = open(stats_file, "wb")
-        process = subprocess.Popen([smtp_sink, "-c", "-u", "nobody", f"127.0.0.1:{port}", "256"],
-                                   stdout=out, stderr=subprocess.STDOUT)
-        kind = "postfix smtp-sink"
-    else:
-        process = subprocess.Popen([sys.executable, ROOT / "bench" / "sink.py", str(port),
-                                    str(stats_file)], cwd=ROOT)
-        kind = "bench/sink.py"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return kind, process
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the SMTP sink did not start")
-
-
-def read_sink(kind: str, stats_file: Path) -> dict:
-    if kind == "bench/sink.py":
-        return json.loads(stats_file.read_text())
-    # smtp-sink -c keeps rewriting one line: "sess=N quit=N mesg=N\r".
-    counts = re.findall(rb"mesg=(\d+)", stats_file.read_bytes())
-    return {"messages": int(counts[-1]) if counts else 0}
-
-
-def process_tree_pss(pid: int) -> int:
-    """Proportional set size of pid and its children, in bytes: shared pages counted
-    once across the tree, so the sum is what the whole worker really holds."""
-    total = 0
-    for member in process_tree_rss(pid):
-        try:
-            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        for line in rollup.splitlines():
-            if line.startswith("Pss:"):
-                total += int(line.split()[1]) * 1024
-    return total
-
-
-def process_tree_rss(pid: int) -> dict[int, int]:
-    """RSS in bytes of pid and its children."""
-    rss: dict[int, int] = {}
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                rss[current] = int(line.split()[1]) * 1024
-        pending.extend(int(child) for child in children)
-    return rss
-
-
 def sent_count(conninfo: str, schema: str) -> tuple[int, int]:
     with psycopg.connect(conninfo) as conn:
         conn.execute(f'SET search_path TO "{schema}"')
@@ -154,54 +90,24 @@ def sent_count(conninfo: str, schema: str) -> tuple[int, int]:
 
 
 def run_size(args, subscribers: int) -> dict:
-    schema = f"bench_{secrets.token_hex(4)}"
-    conninfo = args.database
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    instance = ROOT / "bench" / "out" / schema
-    instance.mkdir(parents=True, exist_ok=True)
-    sink_port, stats_file = free_port(), instance / "sink.json"
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": f"{conninfo}?options=-csearch_path%3D{schema}",
+    sink_port = free_port()
+    settings = {
         "REDIS_URL": args.redis,
-        "CELERY_QUEUE": f"bench-{schema}",
         "SMTP_URL": f"smtp://127.0.0.1:{sink_port}",
-        "BASE_URL": "https://petitions.example.org",
-        "MAIL_FROM": "Petitions <petitions@petitions.example.org>",
         # The sink is local: lift the relay-friendly default rate to measure the pipeline.
         "MAIL_RATE_PER_SECOND": "100000",
-        "INSTANCE_PATH": str(instance),
-        "FLASK_APP": "petitions",
     }
-    bin_dir = Path(sys.executable).parent
-    processes: list[subprocess.Popen] = []
-    try:
-        subprocess.run([bin_dir / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
+    with scratch_schema(args.database, **settings) as (schema, env), \
+            Processes(OUT / schema) as processes:
         started = time.monotonic()
-        seed(conninfo, schema, subscribers)
+        seed(args.database, schema, subscribers)
         seed_seconds = time.monotonic() - started
-        sink_kind, sink = start_sink(sink_port, stats_file)
-        processes.append(sink)
-        log = open(instance / "worker.log", "wb")
-        worker = subprocess.Popen(
-            [bin_dir / "celery", "-A", "worker", "worker", "--concurrency", str(args.concurrency),
-             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )
-        processes.append(worker)
-        deadline = time.monotonic() + 60
-        while b"ready." not in (instance / "worker.log").read_bytes():
-            if time.monotonic() > deadline or worker.poll() is not None:
-                raise RuntimeError("worker did not start; see " + str(instance / "worker.log"))
-            time.sleep(0.2)
+        sink = processes.smtp_sink(sink_port)
+        worker = processes.worker(env, concurrency=args.concurrency)
         idle_rss = process_tree_rss(worker.pid)
 
         started = time.monotonic()
-        subprocess.run([bin_dir / "flask", "digests", "send", "--frequency", "daily", "--queue"],
+        subprocess.run([BIN / "flask", "digests", "send", "--frequency", "daily", "--queue"],
                        env=env, cwd=ROOT, check=True, capture_output=True)
         peak: dict[int, int] = {}
         peak_pss = 0
@@ -211,21 +117,20 @@ def run_size(args, subscribers: int) -> dict:
             for pid, rss in process_tree_rss(worker.pid).items():
                 peak[pid] = max(peak.get(pid, 0), rss)
             peak_pss = max(peak_pss, process_tree_pss(worker.pid))
-            sent, total = sent_count(conninfo, schema)
+            sent, total = sent_count(args.database, schema)
             if sent >= subscribers:
                 break
             time.sleep(0.5)
         elapsed = time.monotonic() - started
         time.sleep(0.6)
-        sink_stats = read_sink(sink_kind, stats_file)
         return {
             "subscribers": subscribers,
             "seconds": round(elapsed, 1),
             "finished": sent >= subscribers,
             "digests_sent": sent,
             "digests_queued": total,
-            "sink": sink_kind,
-            "sink_messages": sink_stats["messages"],
+            "sink": sink.kind,
+            "sink_messages": sink.messages(),
             "per_second": round(sent / elapsed, 1),
             "peak_rss_mb_per_process": round(max(peak.values()) / 2**20, 1),
             "peak_rss_mb_all_worker_processes": round(sum(peak.values()) / 2**20, 1),
@@ -234,25 +139,12 @@ def run_size(args, subscribers: int) -> dict:
             "seed_seconds": round(seed_seconds, 1),
             "concurrency": args.concurrency,
         }
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def write_results(rows: list[dict]) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    (RESULTS / "digest_run.json").write_text(json.dumps(
-        {"date": stamp, "machine": machine, "runs": rows}, indent=2) + "\n")
+    when = stamp()
     lines = [
-        f"\n## Digest run — {stamp} — {machine}\n",
+        f"\n## Digest run — {when} — {machine()}\n",
         f"Sink: {rows[0]['sink']}; worker processes: {rows[0]['concurrency']}.\n",
         "Command: `.venv/bin/python bench/digest_run.py` (PostgreSQL, Redis, a prefork "
         "worker, production settings). Goal: 100,000 in ≤ 120 s; worker memory < 300 MB "
@@ -271,23 +163,26 @@ def write_results(rows: list[dict]) -> None:
     if len(rows) > 1:
         ratio = rows[-1]["peak_pss_mb_whole_worker"] / rows[0]["peak_pss_mb_whole_worker"]
         lines.append(f"\nPeak worker memory (PSS), largest run over smallest: {ratio:.2f}\n")
-    text = "\n".join(lines) + "\n"
-    with open(ROOT / "bench" / "RESULTS.md", "a") as results:
-        results.write(text)
-    print(text)
+    save("digest_run", {"date": when, "machine": machine(), "runs": rows},
+         "\n".join(lines) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--database", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--database", default=DATABASE_URL)
+    parser.add_argument("--redis", default=REDIS_URL)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600, help="seconds per size, at most")
+    parser.add_argument("--quick", action="store_true", help="one small run (2,000)")
+    parser.add_argument("--no-save", action="store_true", help="print only; write no results")
     args = parser.parse_args()
-    rows = [run_size(args, int(size)) for size in args.sizes.split(",")]
-    write_results(rows)
+    sizes = [2000] if args.quick else [int(size) for size in args.sizes.split(",")]
+    rows = [run_size(args, size) for size in sizes]
+    if args.no_save:
+        print(rows)
+    else:
+        write_results(rows)
 
 
 if __name__ == "__main__":

@@ -20,23 +20,20 @@ a dated table appended to bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
-from datetime import UTC, datetime
 
-from export_signers import (
+from export_signers import insert_signatures, make_petition, run_process, vacuum_analyze
+from harness import (
     BIN,
+    DATABASE_URL,
     app_env,
     connect,
     drop_schema,
-    insert_signatures,
     machine,
-    make_petition,
     prepare_schema,
-    run_process,
     save,
-    vacuum_analyze,
+    stamp,
 )
 
 KINDS = ("petition", "day", "country", "postcode")
@@ -81,10 +78,10 @@ def measure(args, env: dict) -> list[dict]:
 
 
 def write_results(args, rows: list[dict], extra: dict) -> None:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = stamp()
     note = f" {args.note}" if args.note else ""
     lines = [
-        f"\n## Signature counts export — {stamp} — {machine()}{note}\n",
+        f"\n## Signature counts export — {when} — {machine()}{note}\n",
         f"Command: `.venv/bin/python bench/export_counts.py` ({args.signatures:,} signatures over "
         f"{PETITIONS} petitions on PostgreSQL; each run is `flask export counts --format csv "
         f"--by KIND > /dev/null`, the whole process, start-up included; medians of "
@@ -96,7 +93,7 @@ def write_results(args, rows: list[dict], extra: dict) -> None:
     for r in rows:
         lines.append(f"| {r['by']} | {r['seconds']} | {r['slowest_seconds']} | "
                      f"{r['startup_seconds']} | {r['peak_rss_mb']} |")
-    save("export_counts_extra_sql" if args.extra_sql else "export_counts", {"date": stamp, "machine": machine(), "signatures": args.signatures,
+    save("export_counts_extra_sql" if args.extra_sql else "export_counts", {"date": when, "machine": machine(), "signatures": args.signatures,
                            "petitions": PETITIONS, **extra, "runs": rows},
          "\n".join(lines) + "\n")
 
@@ -104,8 +101,7 @@ def write_results(args, rows: list[dict], extra: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signatures", type=int, default=10_000_000)
-    parser.add_argument("--database", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--database", default=DATABASE_URL)
     parser.add_argument("--schema", default="bench_export_counts")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per kind, at most")
     parser.add_argument("--budget", type=float, default=600,

@@ -25,24 +25,28 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
-import json
-import os
-import platform
-import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import (  # noqa: E402  (bench/harness.py)
+    BIN,
+    DATABASE_URL,
+    OUT,
+    ROOT,
+    app_env,
+    connect,
+    drop_schema,
+    machine,
+    prepare_schema,
+    save,
+    stamp,
+)
 
 SIGNATURE_COLUMNS = (
     "petition_id, name, email, canonical_email, postcode, country, comment, show_name_publicly,"
@@ -51,43 +55,7 @@ SIGNATURE_COLUMNS = (
 )
 
 
-# --- the scratch schema --------------------------------------------------------------------
-
-def app_env(conninfo: str, schema: str) -> dict[str, str]:
-    instance = ROOT / "bench" / "out" / schema
-    instance.mkdir(parents=True, exist_ok=True)
-    return {
-        **os.environ,
-        "APP_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": f"{conninfo}?options=-csearch_path%3D{schema}",
-        "SMTP_URL": "smtp://127.0.0.1:1",
-        "BASE_URL": "https://petitions.example.org",
-        "MAIL_FROM": "Petitions <petitions@petitions.example.org>",
-        "INSTANCE_PATH": str(instance),
-        "FLASK_APP": "petitions",
-    }
-
-
-def prepare_schema(conninfo: str, schema: str, env: dict) -> None:
-    """Create the schema unless --keep left it, and migrate it to head."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    subprocess.run([BIN / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-
-
-def drop_schema(conninfo: str, schema: str) -> None:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    shutil.rmtree(ROOT / "bench" / "out" / schema, ignore_errors=True)
-
-
-def connect(conninfo: str, schema: str) -> psycopg.Connection:
-    conn = psycopg.connect(conninfo, autocommit=True)
-    conn.execute(f'SET search_path TO "{schema}"')
-    return conn
-
+# --- the data ------------------------------------------------------------------------------
 
 def make_petition(conn, slug: str, signatures: int) -> tuple[int, bool]:
     """(id, empty): a petition that already holds `signatures` signatures (as --keep left
@@ -233,7 +201,7 @@ def identical_to_copy(conninfo: str, schema: str, env: dict, slug: str, petition
                       rows: int) -> bool:
     """Ours, less its header line, against psql's COPY of the same SELECT, byte for byte;
     and one line per signature (the benchmark's comments hold no line breaks)."""
-    folder = ROOT / "bench" / "out" / schema
+    folder = OUT / schema
     ours, theirs = folder / "ours.csv", folder / "copy.csv"
     try:
         with open(ours, "wb") as stdout:
@@ -286,22 +254,10 @@ def measure_size(args, env: dict, size: int, petition_id: int, slug: str) -> dic
 
 # --- results -------------------------------------------------------------------------------
 
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def save(name: str, document: dict, markdown: str) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
-    with open(ROOT / "bench" / "RESULTS.md", "a") as results:
-        results.write(markdown)
-    print(markdown)
-
-
 def write_results(rows: list[dict], note: str) -> None:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = stamp()
     lines = [
-        f"\n## Signer export — {stamp} — {machine()}{note}\n",
+        f"\n## Signer export — {when} — {machine()}{note}\n",
         "Command: `.venv/bin/python bench/export_signers.py` (PostgreSQL; one petition per size, "
         "all signatures confirmed). Ceiling: `psql -c \"COPY (<the export's SELECT>) TO STDOUT "
         "WITH (FORMAT csv)\" > /dev/null`. Ours: `flask export signatures SLUG > /dev/null`, the "
@@ -324,15 +280,14 @@ def write_results(rows: list[dict], note: str) -> None:
             f"\nPeak RSS, largest over smallest: CLI "
             f"{rows[-1]['ours_peak_rss_mb'] / rows[0]['ours_peak_rss_mb']:.2f}, endpoint "
             f"{rows[-1]['endpoint_peak_rss_mb'] / rows[0]['endpoint_peak_rss_mb']:.2f}.\n")
-    save("export_signers", {"date": stamp, "machine": machine(), "runs": rows},
+    save("export_signers", {"date": when, "machine": machine(), "runs": rows},
          "\n".join(lines) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--database", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--database", default=DATABASE_URL)
     parser.add_argument("--schema", default="bench_export")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per size, at most")
     parser.add_argument("--budget", type=float, default=300,
