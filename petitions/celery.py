@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from celery import Celery, Task
@@ -49,6 +50,43 @@ def broker_settings(app: Flask) -> dict:
     }
 
 
+class BrokerUnavailable(Exception):
+    """The broker refused or failed a publish just now; the caller carries on without it."""
+
+
+class BrokerPaused(BrokerUnavailable):
+    """Not even tried: the broker failed moments ago (and that failure was reported)."""
+
+
+class QuickPublisher:
+    """Publishes from a web request without ever waiting on a broker that is down.
+
+    One connection attempt and no retries (kombu would otherwise retry for
+    broker_connection_timeout, 2 s, on every request). After a failure, publishes are
+    refused at once for PAUSE_SECONDS, so that while the broker is down, or unreachable
+    and answering nothing, only one request per process in that time pays for finding out.
+    """
+
+    PAUSE_SECONDS = 5.0
+
+    def __init__(self, celery_app: Celery):
+        self.celery_app = celery_app
+        self.paused_until = 0.0
+
+    def send(self, task_name: str, **options) -> None:
+        if time.monotonic() < self.paused_until:
+            raise BrokerPaused(f"the broker failed less than {self.PAUSE_SECONDS:g}s ago")
+        try:
+            with self.celery_app.producer_or_acquire() as producer:
+                producer.connection.ensure_connection(max_retries=0)
+                self.celery_app.tasks[task_name].apply_async(
+                    producer=producer, retry=False, **options)
+        except Exception as exc:
+            self.paused_until = time.monotonic() + self.PAUSE_SECONDS
+            raise BrokerUnavailable(str(exc)) from exc
+        self.paused_until = 0.0
+
+
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
@@ -73,6 +111,7 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    app.extensions["quick_publisher"] = QuickPublisher(celery_app)
 
     @worker_process_init.connect(weak=False)
     def _fresh_engine_per_child(**_kwargs):

@@ -220,6 +220,25 @@ def _abuse_settings(env: Mapping[str, str], redis_url: str | None) -> dict:
     }
 
 
+def _outbox_retry_settings(env: Mapping[str, str]) -> dict:
+    """The back-off after a 4xx reply or an unreachable SMTP server: the first wait,
+    doubled after each failed attempt up to the longest wait."""
+    first = _positive_float(env, "OUTBOX_RETRY_SECONDS", 30.0)
+    longest = _positive_float(env, "OUTBOX_RETRY_MAX_SECONDS", 7200.0)
+    if longest < first:
+        raise ConfigError("OUTBOX_RETRY_MAX_SECONDS", "must not be less than OUTBOX_RETRY_SECONDS")
+    return {"OUTBOX_RETRY_SECONDS": first, "OUTBOX_RETRY_MAX_SECONDS": longest}
+
+
+def engine_options(database_url: str) -> dict:
+    """PostgreSQL: test each pooled connection as it is taken (pool_pre_ping), so one that
+    the server dropped (a restart, pg_terminate_backend, a proxy's idle timeout) is
+    replaced quietly instead of failing a request; and stop connecting after 5 s."""
+    if database_url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return {}
+
+
 def _newsletter_settings(env: Mapping[str, str], base_url: str, mail_from: str) -> dict:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -258,6 +277,7 @@ def _newsletter_settings(env: Mapping[str, str], base_url: str, mail_from: str) 
         "MAIL_RATE_PER_SECOND": _positive_float(env, "MAIL_RATE_PER_SECOND", 50.0),
         "DIGEST_CHUNK_SIZE": _positive_int(env, "DIGEST_CHUNK_SIZE", 500),
         "OUTBOX_SENDING_TIMEOUT": _positive_int(env, "OUTBOX_SENDING_TIMEOUT", 600),
+        **_outbox_retry_settings(env),
         "UNSUBSCRIBE_MAILTO": unsubscribe_mailto,
         "LIST_ID_DOMAIN": urlsplit(base_url).hostname or "localhost",
     }
@@ -296,6 +316,7 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
         "SECRET_KEY": _secret_key(env, app_env, instance),
         "SECRET_KEY_FALLBACKS": _secret_key_fallbacks(env, app_env),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "REDIS_URL": redis_url,
         "SMTP": smtp,
         "MAIL_CATCHER": smtp_url is None,

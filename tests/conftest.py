@@ -46,6 +46,21 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if (POSTGRES_URL or IN_CI) else ["sqlite"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Fault tests (marked `fault`) play production's failures: when PostgreSQL is there,
+    their SQLite run is left out."""
+    if "postgresql" not in _backends():
+        return
+    sqlite_faults = [
+        item for item in items
+        if item.get_closest_marker("fault")
+        and getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "sqlite"
+    ]
+    if sqlite_faults:
+        config.hook.pytest_deselected(items=sqlite_faults)
+        items[:] = [item for item in items if item not in sqlite_faults]
+
+
 @pytest.fixture(scope="session", params=_backends())
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     if request.param == "sqlite":
@@ -164,10 +179,13 @@ def no_csrf(app):
 
 @pytest.fixture
 def start_worker(app, smtp_sink, tmp_path):
-    """Start real worker processes for the app under test; all are stopped afterwards."""
+    """Start real worker processes for the app under test; all are stopped afterwards.
+
+    Keyword arguments override the worker's environment; `beat=True` runs beat inside it.
+    """
     workers: list[WorkerProcess] = []
 
-    def start(**overrides: str) -> WorkerProcess:
+    def start(*, beat: bool = False, **overrides: str) -> WorkerProcess:
         env = {
             **os.environ,
             "APP_ENV": "test",
@@ -180,7 +198,7 @@ def start_worker(app, smtp_sink, tmp_path):
         if app.config["REDIS_URL"]:
             env["REDIS_URL"] = app.config["REDIS_URL"]
         env.update(overrides)
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log")
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log", beat=beat)
         workers.append(worker)
         worker.start()
         return worker

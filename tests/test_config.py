@@ -75,6 +75,9 @@ def test_postgres_urls_are_normalised_to_psycopg3(tmp_path, given):
         ("MAIL_CATCHER_PORT", "smtp"),
         ("MAIL_CATCHER_PORT", "70000"),
         ("APP_ENV", "staging"),
+        ("OUTBOX_RETRY_SECONDS", "soon"),
+        ("OUTBOX_RETRY_SECONDS", "0"),
+        ("OUTBOX_RETRY_MAX_SECONDS", "-1"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(tmp_path, variable, value):
@@ -84,6 +87,29 @@ def test_bad_value_raises_config_error_naming_the_variable(tmp_path, variable, v
     assert caught.value.variable == variable
     assert str(caught.value).startswith(f"Configuration error: {variable}: ")
     assert "\n" not in str(caught.value)
+
+
+def test_outbox_retry_defaults_and_overrides(tmp_path):
+    defaults = load_settings({}, str(tmp_path))
+    assert (defaults["OUTBOX_RETRY_SECONDS"], defaults["OUTBOX_RETRY_MAX_SECONDS"]) == (30, 7200)
+
+    faster = load_settings({"OUTBOX_RETRY_SECONDS": "2", "OUTBOX_RETRY_MAX_SECONDS": "8"},
+                           str(tmp_path))
+    assert (faster["OUTBOX_RETRY_SECONDS"], faster["OUTBOX_RETRY_MAX_SECONDS"]) == (2, 8)
+
+
+def test_the_longest_retry_wait_may_not_be_shorter_than_the_first(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"OUTBOX_RETRY_SECONDS": "60", "OUTBOX_RETRY_MAX_SECONDS": "30"},
+                      str(tmp_path))
+    assert caught.value.variable == "OUTBOX_RETRY_MAX_SECONDS"
+
+
+def test_postgresql_connections_are_tested_before_use_and_sqlite_needs_nothing(tmp_path):
+    production = load_settings(PRODUCTION, str(tmp_path))
+    assert production["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    assert load_settings({}, str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"] == {}
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "SMTP_URL"])

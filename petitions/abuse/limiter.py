@@ -8,8 +8,17 @@ tests build one per database), so we always install the hooks and apply each app
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits import RateLimitItem
+
+log = logging.getLogger("petitions.abuse")
+
+# A rate limit check that has to wait on Redis gives up after this, so that an unreachable
+# Redis slows no request by more than a second (redis-py waits forever by default).
+STORAGE_TIMEOUT_SECONDS = 1.0
 
 # Read through setting(): config.py may set each one from the environment; these are the
 # defaults when it does not.
@@ -65,11 +74,21 @@ class SwitchableLimiter(Limiter):
         self.request_filter(lambda: not limits_enabled())
 
     def init_app(self, app: Flask) -> None:
-        # Redis when REDIS_URL is set, so every web process shares the counts; a storage
-        # that is down lets requests through (logged) rather than failing them.
+        # Redis when REDIS_URL is set, so every web process shares the counts. While that
+        # storage is unreachable, Flask-Limiter counts in this process's memory (the same
+        # limits, per process) and goes back to Redis once it answers again; if even that
+        # fails, the request goes through (logged) rather than failing.
         if not app.config.get("RATELIMIT_STORAGE_URI"):
             app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+        if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+            app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
+                "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS,
+                "socket_timeout": STORAGE_TIMEOUT_SECONDS,
+            })
         app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        # A new storage is not known to be down (the tests give one limiter several apps).
+        self._storage_dead = False
         switch = app.config.get("RATELIMIT_ENABLED")
         app.config["RATELIMIT_ENABLED"] = True
         try:
@@ -79,3 +98,19 @@ class SwitchableLimiter(Limiter):
                 app.config.pop("RATELIMIT_ENABLED")
             else:
                 app.config["RATELIMIT_ENABLED"] = switch
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """Count one hit of `item` for these identifiers; False once over the limit.
+
+        For checks made outside Flask-Limiter's decorators (signing's silent flagging):
+        like them, an unreachable storage switches to the in-memory fallback, which
+        Flask-Limiter leaves again at a later request once the storage answers.
+        """
+        try:
+            return self.limiter.hit(item, *identifiers)
+        except Exception as exc:
+            if self._storage_dead or not self._in_memory_fallback_enabled:
+                raise
+            log.warning("rate limit storage unreachable (%s); counting in memory", exc)
+            self._storage_dead = True
+            return self.limiter.hit(item, *identifiers)

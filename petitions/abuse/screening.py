@@ -20,8 +20,9 @@ log = logging.getLogger("petitions.abuse")
 
 def over_signing_limit(petition_id: int, ip: str) -> bool:
     """Count this signing against RATELIMIT_SIGN (per petition and IP) and
-    RATELIMIT_SIGN_IP (per IP); True when either is exceeded. A storage that is down
-    lets the signature through (logged)."""
+    RATELIMIT_SIGN_IP (per IP); True when either is exceeded. While Redis is down the
+    counts are kept in memory (SwitchableLimiter.hit); should that fail too, the
+    signature goes through (logged)."""
     checks = [(setting("RATELIMIT_SIGN"), ("sign", str(petition_id), ip)),
               (setting("RATELIMIT_SIGN_IP"), ("sign-ip", ip))]
     over = False
@@ -29,7 +30,7 @@ def over_signing_limit(petition_id: int, ip: str) -> bool:
         for limit_text, identifiers in checks:
             for item in parse_many(str(limit_text)):
                 # Every window is hit, so a burst also uses up the longer allowance.
-                if not limiter.limiter.hit(item, *identifiers):
+                if not limiter.hit(item, *identifiers):
                     over = True
     except Exception as exc:  # noqa: BLE001  (Redis down: never refuse a signature for it)
         log.warning("signing rate limit not checked: %s", exc)

@@ -22,7 +22,7 @@ from petitions.extensions import db
 from petitions.mail import rendering
 from petitions.mail.mime import compose
 from petitions.mail.models import OutboxMessage, OutboxState
-from petitions.mail.outcomes import OutcomeWriter
+from petitions.mail.outcomes import MAX_ATTEMPTS, OutcomeWriter
 from petitions.mail.pacing import Pacer
 from petitions.mail.smtp import PermanentFailure, SmtpConnection, TemporaryFailure
 from petitions.mail.suppression import suppressed_among
@@ -30,8 +30,37 @@ from petitions.mail.suppression import suppressed_among
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 250
+# A server that keeps answering "slow down" (421/450/451/452/454) is given a rest: after
+# this many throttling replies in one run, the rest of the batch goes back to the queue
+# untried, due after the retry delay, and the next run starts at full pace. Holding the
+# batch while the pace halves again and again would keep it from every other worker for
+# hours, and past OUTBOX_SENDING_TIMEOUT another worker would take it and send it too.
+THROTTLED_REPLIES_PER_RUN = 3
 # A suppressed address still gets these: they answer its own new double opt-in.
 SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation", "privacy_link"}
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after a row's nth failed attempt: OUTBOX_RETRY_SECONDS, doubled after each
+    attempt, at most OUTBOX_RETRY_MAX_SECONDS (30 s, 1 min, 2 min ... 2 h by default:
+    about a day of retries in all)."""
+    config = current_app.config
+    seconds = config["OUTBOX_RETRY_SECONDS"] * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, config["OUTBOX_RETRY_MAX_SECONDS"]))
+
+
+def record_failure(outcomes: OutcomeWriter, row, error: Exception) -> str:
+    """Mark a row the server refused or could not take; returns its new state.
+
+    A 5xx or the last attempt fails it for good (OutcomeWriter.record); anything else
+    puts it back after retry_delay(), which follows the OUTBOX_RETRY_* settings.
+    """
+    attempts = row.attempts + 1
+    if isinstance(error, PermanentFailure) or attempts >= MAX_ATTEMPTS:
+        return outcomes.record(row, error)
+    outcomes.mark(row.id, state=OutboxState.PENDING, attempts=attempts,
+                  last_error=str(error)[:2000], next_attempt_at=utcnow() + retry_delay(attempts))
+    return OutboxState.PENDING
 
 
 def build_message(row, sender: str) -> bytes:
@@ -103,6 +132,7 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
     pacer = Pacer(current_app.config["MAIL_RATE_PER_SECOND"], current_app.config["REDIS_URL"],
                   current_app.config["CELERY_QUEUE"])
     outcomes = OutcomeWriter()
+    throttled = 0
     try:
         for _ in range(max_batches):
             ids = claim_due()
@@ -125,12 +155,14 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
                 try:
                     connection.send(build_message(row, sender), envelope_from, row.to_address)
                 except (TemporaryFailure, PermanentFailure) as exc:
-                    state = outcomes.record(row, exc)
+                    state = record_failure(outcomes, row, exc)
                     totals["failed" if state == OutboxState.FAILED else "retry"] += 1
                     log.warning("outbox %s (%s): %s", row.id, row.kind, exc)
                     if isinstance(exc, TemporaryFailure) and exc.throttled:
                         pacer.back_off()
-                    if isinstance(exc, TemporaryFailure) and not connection.connected:
+                        throttled += 1
+                    if isinstance(exc, TemporaryFailure) and (
+                            not connection.connected or throttled >= THROTTLED_REPLIES_PER_RUN):
                         _release_unsent([r.id for r in rows[index + 1 :]], exc)
                         return totals
                 else:
@@ -143,7 +175,8 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
 
 
 def _release_unsent(ids: list[int], reason: Exception) -> None:
-    """The server is unreachable: give the rest of the batch back without an attempt."""
+    """The server is unreachable, or keeps asking us to slow down: give the rest of the
+    batch back without an attempt, due after the first retry delay."""
     if ids:
         db.session.execute(
             update(OutboxMessage)
@@ -152,7 +185,7 @@ def _release_unsent(ids: list[int], reason: Exception) -> None:
             .values(
                 state=OutboxState.PENDING,
                 claimed_at=None,
-                next_attempt_at=utcnow() + timedelta(seconds=30),
+                next_attempt_at=utcnow() + retry_delay(1),
                 last_error=str(reason)[:2000],
             )
             .execution_options(synchronize_session=False)

@@ -80,14 +80,20 @@ def queue_email(
 
 
 def nudge_worker() -> bool:
-    """Ask a worker to deliver due mail now. Failure is harmless: the sweeper catches up."""
+    """Ask a worker to deliver due mail now. Failure is harmless: the sweeper catches up.
+
+    Through this app's own Celery app (and so its broker and queue): the module-level task
+    resolves to whichever Celery app was created last in the process. Quick to give up
+    (petitions.celery.QuickPublisher): a request never waits on a broker that is down.
+    """
+    from petitions.celery import BrokerPaused, BrokerUnavailable
     from petitions.mail.tasks import deliver_outbox
 
     try:
-        # Through this app's own Celery app (and so its broker and queue): the module-level
-        # task resolves to whichever Celery app was created last in the process.
-        current_app.extensions["celery"].tasks[deliver_outbox.name].apply_async(retry=False)
-    except Exception as exc:  # the broker is down or unreachable; the row is safe
+        current_app.extensions["quick_publisher"].send(deliver_outbox.name)
+    except BrokerPaused:  # the row is safe; the failure moments ago was logged
+        return False
+    except BrokerUnavailable as exc:  # the row is safe in the outbox
         log.warning("outbox nudge not sent (%s); the periodic sweep will deliver", exc)
         return False
     return True

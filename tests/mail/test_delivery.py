@@ -199,3 +199,42 @@ def test_row_still_failing_at_max_attempts_is_given_up_and_one_short_is_retried(
     assert last_chance.last_error == "451 4.3.0 Try later"
     assert one_more.state == "pending" and one_more.attempts == outcomes.MAX_ATTEMPTS - 1
     assert mail.messages == []
+
+
+def test_retry_waits_follow_the_outbox_retry_settings_up_to_the_longest(
+    app, mail, add_outbox, monkeypatch
+):
+    monkeypatch.setitem(app.config, "OUTBOX_RETRY_SECONDS", 2)
+    monkeypatch.setitem(app.config, "OUTBOX_RETRY_MAX_SECONDS", 5)
+    [row] = add_outbox("patient@example.org")
+    mail.stop()
+    delays = []
+    for _ in range(3):
+        started = utcnow()
+        delivery.deliver_due()
+        row = reload(row)
+        delays.append((row.next_attempt_at - started).total_seconds())
+        make_due(row)
+
+    assert [round(d) for d in delays] == [2, 4, 5]  # doubling, then held at the longest
+
+
+def test_a_server_that_keeps_saying_slow_down_gets_the_rest_of_the_batch_back_untried(
+    mail, add_outbox
+):
+    mail.rules["busy"] = "451 4.3.0 Try later"
+    rows = add_outbox(*(f"busy{n}@example.org" for n in range(3)), "later@example.org")
+
+    assert delivery.deliver_due() == {"sent": 0, "retry": 3, "failed": 0, "cancelled": 0}
+
+    *throttled, untried = [reload(r) for r in rows]
+    assert [r.attempts for r in throttled] == [1, 1, 1]
+    # Released without an attempt, due after the first retry wait, claimable by any worker.
+    assert untried.state == "pending" and untried.attempts == 0 and untried.claimed_at is None
+    assert untried.next_attempt_at > utcnow()
+    assert mail.messages == []
+
+    mail.rules.clear()
+    make_due()
+    assert delivery.deliver_due() == {"sent": 4, "retry": 0, "failed": 0, "cancelled": 0}
+    assert sorted(m.to for m in mail.messages) == sorted(r.to_address for r in rows)

@@ -28,6 +28,7 @@ def _start_run(app) -> None:
     app.extensions["celery"].send_task("digests.start", args=("daily",))
 
 
+@pytest.mark.fault
 @pytest.mark.slow
 def test_a_run_killed_mid_way_and_run_again_reaches_everyone_exactly_once(
     app, start_worker, slow_sink

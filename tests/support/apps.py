@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from petitions import create_app
-from petitions.config import parse_smtp_url
+from petitions.config import engine_options, parse_smtp_url
 from petitions.extensions import db
 from tests.support.environment import REDIS_URL
 from tests.support.smtp import SmtpSink
@@ -16,7 +16,7 @@ def app_settings(database_url: str, smtp_sink: SmtpSink, instance: Path, queue: 
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "SMTP": parse_smtp_url(smtp_sink.url),
         "MAIL_CATCHER": False,
         "REDIS_URL": REDIS_URL or None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,19 +20,26 @@ def free_port() -> int:
 
 
 class WorkerProcess:
-    """`celery -A worker worker`, a real process, sharing the test's database and broker."""
+    """`celery -A worker worker`, a real process, sharing the test's database and broker.
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    With `beat=True` it also runs beat inside (`-B`), with its whole production schedule.
+    The worker leads its own process group, so stop() also ends what it started (beat).
+    """
+
+    def __init__(self, env: dict[str, str], log_path: Path, beat: bool = False):
         self.env = env
         self.log_path = log_path
+        self.beat = beat
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 40.0) -> None:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "worker", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+             *(["--beat"] if self.beat else [])],
             cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -52,6 +61,11 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        if self.process:
+            try:  # whatever the worker left behind (beat), even after a SIGKILL
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         if getattr(self, "log", None):
             self.log.close()
 

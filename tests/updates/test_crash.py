@@ -25,6 +25,7 @@ def _recipients(store) -> set[str]:
     return {message.to for message in store.all()}
 
 
+@pytest.mark.fault
 @pytest.mark.slow
 def test_a_send_killed_mid_way_and_resumed_reaches_everyone_exactly_once(
     app, start_worker, slow_sink
