@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
 from flask import Blueprint
 from sqlalchemy import select
 
+from petitions.cli_progress import Progress, counted, elapsed, number, summarise
 from petitions.extensions import db
 from petitions.newsletter.article_fields import clean_url
 from petitions.newsletter.feeds import read_items, store_items
@@ -37,16 +39,23 @@ def import_articles(source: str, category: str | None) -> None:
     Safe to run again: an article with the same external id (a feed entry's id or
     guid), or else the same URL, is updated rather than added twice.
     """
+    started = time.monotonic()
     try:
         body, content_type, base_url = _read_source(source)
         items = read_items(body, content_type, default_category=category, base_url=base_url)
     except FeedError as exc:
         raise click.ClickException(f"Cannot import {source}: {exc}") from None
-    with click.progressbar(items, label="Importing articles") as entries:
-        tally = store_items(entries)
+    with Progress("Importing articles", len(items)) as progress:
+        tally = store_items(progress.track(items))
+    # Standard output keeps its report (the tally, each skip and why); the summary is for
+    # whoever watches the run or reads its log.
     click.echo(tally.summary())
     for label, reason in tally.skipped:
         click.echo(f"  skipped {label}: {reason}")
+    stored = tally.created + tally.updated + tally.unchanged
+    summarise(f"Imported {counted(stored, 'article')} ({number(tally.created)} new, "
+              f"{number(tally.updated)} updated, {number(tally.unchanged)} unchanged, "
+              f"{number(len(tally.skipped))} rejected) from {source} in {elapsed(started)}")
 
 
 @bp.cli.command("add-feed")

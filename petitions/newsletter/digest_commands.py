@@ -1,16 +1,25 @@
-"""`flask digests send`: run (or resume) a digest now, or preview one subscriber's."""
+"""`flask digests send`: run (or resume) a digest now, or preview one subscriber's.
+
+A run shows a progress bar over its subscribers and ends with a one-line summary on
+standard error (petitions/cli_progress.py).
+"""
 
 from __future__ import annotations
 
-import click
-from flask import Blueprint
-from sqlalchemy import select
+import time
+from collections import Counter
 
+import click
+from flask import Blueprint, current_app
+from sqlalchemy import func, select
+
+from petitions.cli_progress import Progress, counted, elapsed, number, summarise
 from petitions.extensions import db
 from petitions.mail import delivery
 from petitions.mail.models import OutboxMessage
 from petitions.mail.rendering import content_of, prepare
 from petitions.newsletter import digests
+from petitions.newsletter.digest_models import DigestDelivery, DigestRun
 from petitions.newsletter.subscribers import Subscriber
 from petitions.signing.canonical import canonical_email
 
@@ -33,25 +42,52 @@ def send(frequency: str, dry_run: bool, only_email: str | None, queue: bool) -> 
         start_digest.delay(frequency)
         click.echo(f"Queued the {frequency} digest for the workers.")
         return
+    started = time.monotonic()
     run = digests.peek_run(frequency) if dry_run else digests.get_or_start_run(frequency)
-    bounds = list(digests.chunk_bounds(run))
-    queued = would_send = 0
-    with click.progressbar(bounds, label=f"{frequency} digest {run.period_key}") as chunks:
-        for first_id, last_id in chunks:
+    audience, already_had_it = _audience(run)
+    chunk_size = current_app.config["DIGEST_CHUNK_SIZE"]
+    digests_made = 0
+    outbox: Counter[str] = Counter()
+    with Progress(f"{frequency} digest {run.period_key}", audience) as progress:
+        for first_id, last_id in digests.chunk_bounds(run, chunk_size):
             planned = digests.plan_chunk(run, first_id, last_id)
             if dry_run:
-                would_send += len(planned)
+                digests_made += len(planned)
                 db.session.rollback()
             else:
-                queued += digests.queue_chunk(run, planned)
-                delivery.deliver_due()
+                digests_made += digests.queue_chunk(run, planned)
+                outbox.update(delivery.deliver_due())
+            # Every chunk but the last holds chunk_size subscribers.
+            progress.advance(chunk_size)
+    if not dry_run:
+        digests.mark_fanned_out(run)
+        outbox.update(delivery.deliver_due())
+    nothing_new = max(audience - already_had_it - digests_made, 0)
+    line = (f"Digest run {frequency} {run.period_key}{' (dry run)' if dry_run else ''}: "
+            f"{counted(audience, 'subscriber')}, {number(digests_made)} "
+            f"{'would get a digest' if dry_run else 'queued'}, "
+            f"{number(already_had_it + nothing_new)} skipped ({number(already_had_it)} already "
+            f"had it, {number(nothing_new)} with nothing new) in {elapsed(started)}")
     if dry_run:
-        click.echo(f"Dry run: {would_send} subscriber(s) would get a digest; nothing was sent.")
-        return
-    digests.mark_fanned_out(run)
-    totals = delivery.deliver_due()
-    click.echo(f"Queued {queued} digest(s); the last pass sent {totals['sent']}, "
-               f"{totals['retry']} to retry, {totals['failed']} failed.")
+        summarise(f"{line}; nothing was sent.")
+    else:
+        summarise(f"{line}; the outbox sent {number(outbox['sent'])}, "
+                  f"{number(outbox['retry'])} to retry, {number(outbox['failed'])} failed.")
+
+
+def _audience(run: DigestRun) -> tuple[int, int]:
+    """(subscribers this run is for, how many of them already have its digest)."""
+    # The run's own definition of who gets a digest, so the total matches the chunks.
+    eligible = digests.eligible_subscribers(run).subquery()
+    audience = db.session.scalar(select(func.count()).select_from(eligible)) or 0
+    if not run.id:  # a dry run before the period started: nobody has it yet
+        return audience, 0
+    already = db.session.scalar(
+        select(func.count()).select_from(DigestDelivery)
+        .where(DigestDelivery.run_id == run.id,
+               DigestDelivery.subscriber_id.in_(select(eligible.c.id)))
+    ) or 0
+    return audience, already
 
 
 def _preview_or_send_one(frequency: str, email: str, dry_run: bool) -> None:

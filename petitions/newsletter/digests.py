@@ -78,7 +78,7 @@ def _find_run(frequency: str, key: str) -> DigestRun | None:
     )
 
 
-def _eligible(run: DigestRun):
+def eligible_subscribers(run: DigestRun):
     """Active, unpaused subscribers of the run's frequency, not suppressed."""
     return (
         select(Subscriber.id)
@@ -95,7 +95,8 @@ def chunk_bounds(run: DigestRun, chunk_size: int | None = None) -> Iterator[tupl
     after = 0
     while True:
         ids = db.session.scalars(
-            _eligible(run).where(Subscriber.id > after).order_by(Subscriber.id).limit(chunk_size)
+            eligible_subscribers(run).where(Subscriber.id > after)
+            .order_by(Subscriber.id).limit(chunk_size)
         ).all()
         if not ids:
             return
@@ -124,7 +125,8 @@ def plan_chunk(run: DigestRun, first_id: int, last_id: int) -> list[PlannedDiges
     subscribers = db.session.execute(
         select(Subscriber.id, Subscriber.email, Subscriber.canonical_email, Subscriber.locale,
                Subscriber.all_categories, Subscriber.confirmed_at)
-        .where(Subscriber.id.in_(_eligible(run).where(Subscriber.id.between(first_id, last_id))))
+        .where(Subscriber.id.in_(
+            eligible_subscribers(run).where(Subscriber.id.between(first_id, last_id))))
         .where(Subscriber.id.not_in(already))
         .order_by(Subscriber.id)
     ).all()

@@ -25,11 +25,11 @@ import hashlib
 import hmac
 import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import String, bindparam, cast, delete, literal, select, update
+from sqlalchemy import String, bindparam, cast, delete, func, literal, select, update
 
 from petitions.admin.export_counts import postcode_prefix
 from petitions.admin.models import AuditEntry
@@ -44,6 +44,9 @@ BATCH_SIZE = 1000
 IP_HASH_PURPOSE = b"petitions.privacy.ip-hash.v1"
 ANONYMISED_PREFIX = "anonymised-"
 CLOSED_STATES = (PetitionState.CLOSED.value, PetitionState.ARCHIVED.value)
+
+# Told how many rows each committed batch handled: `flask privacy retention` shows progress.
+BatchDone = Callable[[int], None]
 
 
 # --- IP addresses ---------------------------------------------------------------------------
@@ -72,13 +75,26 @@ def ip_retention_days() -> int:
     return int(current_app.config.get("IP_RETENTION_DAYS", 30))
 
 
-def hash_old_ip_addresses(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
+def _ip_cutoff(now: datetime | None) -> datetime:
+    return (now or utcnow()) - timedelta(days=ip_retention_days())
+
+
+def count_old_ip_addresses(now: datetime | None = None) -> int:
+    """How many signatures still hold an IP address older than IP_RETENTION_DAYS."""
+    return db.session.scalar(
+        select(func.count()).select_from(Signature)
+        .where(Signature.created_at < _ip_cutoff(now), Signature.ip_address.is_not(None))
+    ) or 0
+
+
+def hash_old_ip_addresses(now: datetime | None = None, batch_size: int = BATCH_SIZE,
+                          on_batch: BatchDone | None = None) -> int:
     """Replace the IP address of every signature older than IP_RETENTION_DAYS by its hash.
 
     One batch per transaction; safe to run twice at once (a row whose address changed or
     went since it was read is left alone). Returns how many rows changed.
     """
-    cutoff = (now or utcnow()) - timedelta(days=ip_retention_days())
+    cutoff = _ip_cutoff(now)
     key = _ip_hash_key()
     table = Signature.__table__
     change = (
@@ -99,6 +115,8 @@ def hash_old_ip_addresses(now: datetime | None = None, batch_size: int = BATCH_S
             db.session.execute(change, params)
         db.session.commit()
         total += len(rows)
+        if on_batch is not None:
+            on_batch(len(rows))
         if len(rows) < batch_size:
             return total
 
@@ -204,8 +222,21 @@ def petitions_due(now: datetime | None = None) -> list[Petition]:
     return due
 
 
-def anonymise_closed_petitions(now: datetime | None = None,
-                               batch_size: int = BATCH_SIZE) -> dict[str, int]:
+def signatures_to_anonymise(petitions: Sequence[Petition]) -> dict[int, int]:
+    """Per petition id, how many of its signatures are not anonymised yet."""
+    if not petitions:
+        return {}
+    counts = dict(db.session.execute(
+        select(Signature.petition_id, func.count())
+        .where(Signature.petition_id.in_([p.id for p in petitions]),
+               Signature.anonymised_at.is_(None))
+        .group_by(Signature.petition_id)
+    ).all())
+    return {p.id: counts.get(p.id, 0) for p in petitions}
+
+
+def anonymise_closed_petitions(now: datetime | None = None, batch_size: int = BATCH_SIZE,
+                               on_batch: BatchDone | None = None) -> dict[str, int]:
     """Anonymise the signatures of every petition past its retention, batch by batch, each
     batch its own transaction. Returns {slug: signatures anonymised} for the petitions done."""
     from petitions.admin import audit
@@ -225,10 +256,14 @@ def anonymise_closed_petitions(now: datetime | None = None,
             if len(ids) < batch_size:
                 break
             db.session.commit()
+            if on_batch is not None:
+                on_batch(len(ids))
         audit.record("signatures_anonymised", db.session.get(Petition, petition_id),
                      actor=None, signatures=total,
                      months=signature_retention_months())
         db.session.commit()
+        if on_batch is not None:
+            on_batch(len(ids))
         done[slug] = total
         log.info("anonymised %d signatures of %s (retention)", total, slug)
     return done

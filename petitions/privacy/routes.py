@@ -13,9 +13,12 @@ from flask_babel import gettext as _
 
 from petitions.errors import render_error
 from petitions.privacy import rights
+from petitions.privacy.commands import retention_command
 from petitions.privacy.forms import EraseForm, LinkRequestForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+# `flask privacy retention`: the blueprint's name is its command group.
+bp.cli.add_command(retention_command)
 
 
 @bp.after_request

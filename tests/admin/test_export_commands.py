@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import getpass
+import io
+import re
 
 import pytest
 from sqlalchemy import select
 
+from petitions.admin.export_commands import CsvRecords
 from petitions.admin.models import AuditEntry
 from petitions.extensions import db
+from petitions.signing.models import Signature
 from tests.admin import test_exports
 from tests.admin.test_exports import SIGNERS_CSV
 
@@ -86,3 +91,55 @@ def test_signatures_of_an_unknown_petition_fail_without_an_audit_entry(runner):
     assert result.stdout == ""
     assert "no petition has the slug 'no-such-petition'" in result.stderr
     assert db.session.scalars(select(AuditEntry)).all() == []
+
+
+# --- progress and summaries on standard error ------------------------------------------------
+
+def test_signatures_export_ends_with_a_summary_on_stderr_and_only_csv_on_stdout(runner, signers):
+    result = export(runner, "signatures", "clean-air")
+
+    assert result.exit_code == 0
+    assert result.stdout_bytes == SIGNERS_CSV.encode()  # nothing of the summary leaks in
+    # Four signers; one comment holds a line break, which is no extra row.
+    assert re.fullmatch(r"Exported 4 signatures of petition clean-air in \d+\.\d s\n",
+                        result.stderr)
+
+
+def test_signatures_summary_counts_thousands_with_separators(runner, app):
+    target = test_exports.petition("big-one")
+    for n in range(1001):
+        db.session.add(Signature(
+            petition_id=target.id, name=f"Signer {n}", email=f"s{n}@example.org",
+            canonical_email=f"s{n}@example.org", postcode="SW1A 1AA", country="GB",
+            comment=f'line one\nline "{n}", two' if n % 2 else None, state="confirmed",
+            confirmed_at=test_exports.at(1)))
+    db.session.commit()
+
+    result = export(runner, "signatures", "big-one")
+
+    assert result.exit_code == 0
+    assert result.stdout_bytes.count(b"\n") == 1 + 1001 + 500  # header, rows, comment breaks
+    assert result.stderr.startswith("Exported 1,001 signatures of petition big-one in ")
+
+
+def test_counts_export_ends_with_a_summary_on_stderr(runner, two_petitions):
+    csv_result = export(runner, "counts", "--by", "country")
+    json_result = export(runner, "counts", "--format", "json", "--petition", "free-buses")
+
+    assert csv_result.stderr == "Exported signature counts by country: 4 rows of CSV\n"
+    assert json_result.stderr == (
+        "Exported signature counts by petition for free-buses: 1 row of JSON\n")
+    assert "Exported" not in csv_result.stdout + json_result.stdout
+
+
+CSV_RECORDS = (b'name,comment\nA,"one\ntwo"\nB,"say ""hi""\n, ok"\n'
+               b'C,plain\nD,"\n\n"\n')
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, len(CSV_RECORDS)])
+def test_csv_records_are_counted_whatever_the_chunk_boundaries(size):
+    counter = CsvRecords()
+    for start in range(0, len(CSV_RECORDS), size):
+        counter.feed(CSV_RECORDS[start:start + size])
+
+    assert counter.records == 5 == len(list(csv.reader(io.StringIO(CSV_RECORDS.decode()))))
