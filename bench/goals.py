@@ -52,7 +52,31 @@ def _counts_export(document: dict) -> tuple[str, bool]:
             f"{document['signatures']:,}", slowest["seconds"] <= 10)
 
 
+def _read_p99(name: str, limit_ms: float) -> Callable[[dict], tuple[str, bool]]:
+    """Server-time p99 of one endpoint of bench/count_reads.py, at its first (moderate)
+    connection count."""
+    def check(document: dict) -> tuple[str, bool]:
+        first = document["connections"][0]
+        run = next(r for r in document["runs"] if r["name"] == name and r["connections"] == first)
+        return (f"p99 {run['server_p99_ms']} ms ({run['cpu_ms_per_request']} CPU ms/request, "
+                f"{document['signatures']:,} signatures, {first} connections)",
+                run["server_p99_ms"] < limit_ms and not document.get("quick"))
+    return check
+
+
+def _email_ratio(document: dict) -> tuple[str, bool]:
+    run = document["runs"][0]
+    return (f"{run['ratio']} ({run['worker_per_second']:,} against {run['ceiling_per_second']:,}"
+            f" msg/s, {run['messages']:,} messages)", run["ratio"] >= 0.8 and run["all_delivered"])
+
+
 GOALS: list[Goal] = [
+    Goal("counts", "count_reads", "count.json p99 < 5 ms of server time at 10M signatures",
+         _read_p99("count.json", 5)),
+    Goal("counts", "count_reads", "petition page p99 < 25 ms of server time at 10M signatures",
+         _read_p99("page", 25)),
+    Goal("email", "email_throughput", "worker ≥ 0.8 of plain smtplib, every message delivered",
+         _email_ratio),
     Goal("digest", "digest_run", "100,000 digests in ≤ 120 s", _digest_time),
     Goal("digest", "digest_run", "worker memory < 300 MB, flat with size", _digest_memory),
     Goal("export-signers", "export_signers", "signer CSV ≥ 0.5 of psql COPY, same bytes",

@@ -22,7 +22,7 @@ from petitions.extensions import db
 from petitions.mail import rendering
 from petitions.mail.mime import compose
 from petitions.mail.models import OutboxMessage, OutboxState
-from petitions.mail.outcomes import MAX_ATTEMPTS, OutcomeWriter
+from petitions.mail.outcomes import OutcomeWriter, retry_delay
 from petitions.mail.pacing import Pacer
 from petitions.mail.smtp import PermanentFailure, SmtpConnection, TemporaryFailure
 from petitions.mail.suppression import suppressed_among
@@ -38,29 +38,6 @@ BATCH_SIZE = 250
 THROTTLED_REPLIES_PER_RUN = 3
 # A suppressed address still gets these: they answer its own new double opt-in.
 SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation", "privacy_link"}
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """The wait after a row's nth failed attempt: OUTBOX_RETRY_SECONDS, doubled after each
-    attempt, at most OUTBOX_RETRY_MAX_SECONDS (30 s, 1 min, 2 min ... 2 h by default:
-    about a day of retries in all)."""
-    config = current_app.config
-    seconds = config["OUTBOX_RETRY_SECONDS"] * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, config["OUTBOX_RETRY_MAX_SECONDS"]))
-
-
-def record_failure(outcomes: OutcomeWriter, row, error: Exception) -> str:
-    """Mark a row the server refused or could not take; returns its new state.
-
-    A 5xx or the last attempt fails it for good (OutcomeWriter.record); anything else
-    puts it back after retry_delay(), which follows the OUTBOX_RETRY_* settings.
-    """
-    attempts = row.attempts + 1
-    if isinstance(error, PermanentFailure) or attempts >= MAX_ATTEMPTS:
-        return outcomes.record(row, error)
-    outcomes.mark(row.id, state=OutboxState.PENDING, attempts=attempts,
-                  last_error=str(error)[:2000], next_attempt_at=utcnow() + retry_delay(attempts))
-    return OutboxState.PENDING
 
 
 def build_message(row, sender: str) -> bytes:
@@ -98,6 +75,11 @@ def claim_due(limit: int = BATCH_SIZE) -> list[int]:
         .where(OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id)
         .limit(limit)
+        # Rows another worker is claiming right now are passed over, not waited for: else
+        # both pick the same rows, the second finds them all claimed once the first
+        # commits, claims nothing and stops, with mail still due. (SQLite ignores this;
+        # its writers take turns anyway.)
+        .with_for_update(skip_locked=True)
     )
     # The state test is repeated in the UPDATE itself: a row another worker claimed
     # between the SELECT and here no longer matches, so it is claimed exactly once.
@@ -155,7 +137,7 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
                 try:
                     connection.send(build_message(row, sender), envelope_from, row.to_address)
                 except (TemporaryFailure, PermanentFailure) as exc:
-                    state = record_failure(outcomes, row, exc)
+                    state = outcomes.record(row, exc)
                     totals["failed" if state == OutboxState.FAILED else "retry"] += 1
                     log.warning("outbox %s (%s): %s", row.id, row.kind, exc)
                     if isinstance(exc, TemporaryFailure) and exc.throttled:

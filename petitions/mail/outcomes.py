@@ -5,8 +5,9 @@ mid-batch keeps every mark it made. The marks are the hottest statement in a dig
 run (one per message), so on PostgreSQL they go out in libpq's pipeline mode: each
 UPDATE is followed by a Sync, which makes it a transaction of its own, and is flushed
 to the server before the next message is sent, but the worker does not wait for the
-reply. Replies are read as they arrive; a failed mark is logged and leaves its row
-"sending", which the stale-claim sweep puts back (the message may then be sent once
+reply. Each kind of UPDATE is prepared once per writer (a delivery run), so the server
+parses and plans it once, not once per message. Replies are read as they arrive; a
+failed mark is logged and leaves its row "sending", which the stale-claim sweep puts back (the message may then be sent once
 more, with the same Message-ID). Commits do not wait for the WAL flush either
 (synchronous_commit off, for this connection only): only a crash of PostgreSQL itself
 within a fraction of a second could lose a mark.
@@ -14,10 +15,12 @@ within a fraction of a second could lose a mark.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import select
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from psycopg import pq
 
 from petitions.database import utcnow
@@ -28,15 +31,27 @@ from petitions.mail.smtp import PermanentFailure
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+# Numbers the prepared marks' names in this process, so that no name is used twice.
+_statement_numbers = itertools.count(1)
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min ... capped at 2 hours: about a day of retries in all."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 7200))
+    """The wait after a row's nth failed attempt: OUTBOX_RETRY_SECONDS, doubled after each
+    attempt, at most OUTBOX_RETRY_MAX_SECONDS (30 s, 1 min, 2 min ... 2 h by default:
+    about a day of retries in all)."""
+    config = current_app.config
+    seconds = config.get("OUTBOX_RETRY_SECONDS", 30) * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, config.get("OUTBOX_RETRY_MAX_SECONDS", 7200)))
 
 
 class PipelinedStatements:
-    """Autocommit statements sent through libpq's pipeline without waiting for replies."""
+    """Autocommit statements sent through libpq's pipeline without waiting for replies.
+
+    Each distinct statement is prepared on first use and deallocated by close(). Only for
+    this object's lifetime: psycopg sends DEALLOCATE ALL after a rollback on a connection
+    where it prepared statements of its own, as the pool's reset of a returned connection
+    may be, so a statement prepared for an earlier writer may be gone.
+    """
 
     # How long close() waits for the last replies before giving up on them.
     DRAIN_TIMEOUT = 10.0
@@ -44,11 +59,18 @@ class PipelinedStatements:
     def __init__(self, driver_connection) -> None:
         self.pgconn = driver_connection.pgconn
         self.pgconn.enter_pipeline_mode()
+        self.prepared: dict[bytes, bytes] = {}  # statement -> its name in this session
         self.outstanding = 0  # statements whose Sync reply has not been read yet
         self.failures = 0
 
     def send(self, statement: bytes, parameters: list[bytes | None]) -> None:
-        self.pgconn.send_query_params(statement, parameters)
+        name = self.prepared.get(statement)
+        if name is None:
+            # Unique in the session: psycopg's own names start with "_pg3_".
+            name = self.prepared[statement] = f"outbox_mark_{next(_statement_numbers)}".encode()
+            # In the same Sync as its first use: if preparing failed, so would that use.
+            self.pgconn.send_prepare(name, statement)
+        self.pgconn.send_query_prepared(name, parameters)
         self.pgconn.pipeline_sync()
         self.outstanding += 1
         self._flush()
@@ -83,6 +105,12 @@ class PipelinedStatements:
 
     def close(self) -> None:
         try:
+            names, self.prepared = list(self.prepared.values()), {}
+            for name in names:
+                self.pgconn.send_query_params(b"DEALLOCATE " + name, None)
+                self.pgconn.pipeline_sync()
+                self.outstanding += 1
+            self._flush()
             self._read(wait=True)
         finally:
             if self.pgconn.pipeline_status:

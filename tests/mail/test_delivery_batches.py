@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 
 from petitions.config import parse_smtp_url
 from petitions.database import utcnow
@@ -182,3 +182,21 @@ def test_purge_deletes_only_sent_mail_older_than_7_days(app, add_outbox):
         "old-failed@example.org",
         "old-pending@example.org",
     }
+
+
+def test_a_claim_passes_over_rows_another_worker_is_claiming(app, add_outbox):
+    """A claim never waits for, nor gives up on, rows another worker holds: it takes the
+    next ones. Without that, two workers pick the same rows, the second claims nothing
+    once the first commits, and stops while mail is still due."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite's writers take turns")
+    ids = sorted(row.id for row in add_outbox(*(f"r{n}@example.org" for n in range(4))))
+    db.session.commit()
+    with db.engine.connect() as other_worker:
+        other_worker.execute(select(OutboxMessage.id).where(OutboxMessage.id.in_(ids[:2]))
+                             .with_for_update())
+        # Waiting for those rows would fail after 2 s here instead of passing over them.
+        db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        assert delivery.claim_due(limit=2) == ids[2:]
+        other_worker.rollback()
+    assert delivery.claim_due(limit=2) == ids[:2]

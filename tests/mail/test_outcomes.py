@@ -96,3 +96,28 @@ def test_a_failed_mark_is_logged_and_does_not_undo_its_neighbours(app, add_outbo
         "b@example.org": ("sending", 0),  # left for the stale-claim sweep
         "c@example.org": ("sent", 0),
     }
+
+
+def test_each_kind_of_mark_is_prepared_once_and_deallocated_at_close(app, add_outbox):
+    """Parsed once per writer, not per message; and nothing left in the pooled session."""
+    first, second, third = claimed(add_outbox, "p1@example.org", "p2@example.org",
+                                   "p3@example.org")
+    writer = OutcomeWriter()
+    try:
+        writer.record(first, None)
+        writer.record(second, None)
+        writer.cancel(third, "test")
+        if writer.pipeline is not None:
+            assert len(writer.pipeline.prepared) == 2  # "sent" and "cancelled"
+            writer.pipeline.close()
+            left = writer.connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements"
+                " WHERE starts_with(name, 'outbox_mark_')").scalar()
+            assert left == 0
+    finally:
+        writer.close()
+
+    assert writer.pipeline is None or writer.pipeline.failures == 0
+    assert states([first, second, third]) == {
+        "p1@example.org": ("sent", 0), "p2@example.org": ("sent", 0),
+        "p3@example.org": ("failed", 0)}
