@@ -66,7 +66,8 @@ def app_env(conninfo: str, schema: str, **settings: str) -> dict[str, str]:
         **os.environ,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": f"{conninfo}?options=-csearch_path%3D{schema}",
+        # application_name: pg_stat_activity tells this run's connections apart.
+        "DATABASE_URL": f"{conninfo}?options=-csearch_path%3D{schema}&application_name={schema}",
         "SMTP_URL": "smtp://127.0.0.1:1",
         "BASE_URL": "https://petitions.example.org",
         "MAIL_FROM": "Petitions <petitions@petitions.example.org>",
@@ -286,13 +287,16 @@ def run_wrk(url: str, script: str = "", seconds: float = 10, connections: int = 
     script_file.write_text(script + "\n" + REPORT_LUA)
     try:
         completed = subprocess.run(
-            [wrk_path(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-             "--timeout", f"{timeout_s}s", "-s", str(script_file), url],
+            # wrk reads whole seconds only ("2.5s" fails).
+            [wrk_path(), "-t", str(threads), "-c", str(connections), "-d",
+             f"{max(1, round(seconds))}s", "--timeout", f"{max(1, round(timeout_s))}s",
+             "-s", str(script_file), url],
             capture_output=True, text=True, timeout=seconds + 60, env=env or os.environ)
     finally:
         script_file.unlink(missing_ok=True)
     if completed.returncode != 0:
-        raise RuntimeError(f"wrk failed: {completed.stderr.strip()[-2000:]}")
+        output = (completed.stderr.strip() or completed.stdout.strip())[-2000:]
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {output}")
     line = next(line for line in completed.stdout.splitlines() if line.startswith("WRK_JSON "))
     summary = json.loads(line.removeprefix("WRK_JSON "))
     summary["requests_per_second"] = round(summary["requests"] / summary["seconds"], 1)
@@ -319,6 +323,32 @@ def process_tree_rss(pid: int) -> dict[int, int]:
                 rss[current] = int(line.split()[1]) * 1024
         pending.extend(int(child) for child in children)
     return rss
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> float:
+    """User plus system CPU time of these processes (those that have exited count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds of pid and its living children: a gunicorn or a Celery worker."""
+    return cpu_seconds(process_tree_rss(pid))
+
+
+def postgres_backends(conn: psycopg.Connection, application_name: str) -> set[int]:
+    """The server processes of the connections that named themselves so."""
+    return {row[0] for row in conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (application_name,))}
 
 
 def process_tree_pss(pid: int) -> int:

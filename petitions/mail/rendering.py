@@ -1,9 +1,11 @@
 """What an outbox row says: its stored bodies, or for deferred kinds, rendered at send time.
 
-Transactional mail is rendered when it is queued. A digest row carries only a small
-payload (which articles and petitions, for whom); its kind's renderer builds the
-message while sending, sharing one rendered template among every subscriber who gets
-the same content. That keeps a 100,000-subscriber run from writing gigabytes of HTML.
+Most transactional mail is rendered when it is queued. A deferred row carries only a
+small payload (a digest: which articles and petitions, for whom; a confirmation: when
+its link was made); its kind's renderer builds the message while sending, sharing one
+rendered template among every recipient who gets the same content. That keeps a
+100,000-subscriber run from writing gigabytes of HTML, and a signing request from
+rendering and inlining three templates while the supporter waits.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from petitions.extensions import db
-from petitions.mail.mime import Attachment
+from petitions.mail.mime import Attachment, header_value
 from petitions.mail.models import OutboxMessage
+from petitions.mail.outbox import NUDGE_FLAG, new_message_id, safe_headers, safe_recipient
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,35 @@ class DeferredRenderer(Protocol):
 
 
 DEFERRED_KINDS = {
+    "signature_confirmation": "petitions.signing.email_render:ConfirmationRenderer",
     "digest": "petitions.newsletter.digest_render:DigestRenderer",
     "petition_update": "petitions.updates.rendering:UpdateRenderer",
     "petition_delivery": "petitions.delivery.rendering:DeliveryRenderer",
 }
+
+
+# Values come as parameters: one compiled statement serves every row.
+_OUTBOX_INSERT = insert(OutboxMessage.__table__)
+
+
+def queue_deferred(kind: str, to: str, subject: str, payload: dict,
+                   headers: dict[str, str] | None = None, **links) -> None:
+    """Add a row of a DEFERRED_KINDS kind to the current transaction: the payload its
+    renderer reads, no bodies; one INSERT, no ORM object. The caller commits; the worker
+    is nudged only after that commit succeeds."""
+    if kind not in DEFERRED_KINDS:
+        raise ValueError(f"{kind!r} is not rendered at send time")
+    domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+    db.session.execute(_OUTBOX_INSERT, {
+        "kind": kind,
+        "to_address": safe_recipient(to),
+        "subject": header_value(subject),
+        "payload": payload,
+        "headers": safe_headers(headers),
+        "message_id": new_message_id(domain),
+        **links,
+    })
+    db.session.info[NUDGE_FLAG] = True
 
 
 def renderer_for(kind: str) -> DeferredRenderer:

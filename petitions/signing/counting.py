@@ -5,6 +5,10 @@ COUNT_REFRESH_SECONDS) marks confirmed-but-uncounted signatures as counted and a
 them to their petition's count in the same transaction, so the count is exact within
 one fold of the last confirmation. Under PostgreSQL's row locks two folds running at
 once never count a signature twice: the second one finds the rows already counted.
+They never queue on each other either: each batch first takes a transaction-level
+advisory lock (one per schema), and a fold that finds it taken stops at once, leaving
+the work to the fold that holds it and to the next one. (Beat sends a fold every two
+seconds; a slow one would otherwise hold the next one waiting on its rows.)
 A nightly recount rebuilds every count from the signatures themselves.
 """
 
@@ -18,12 +22,26 @@ from petitions.extensions import db
 from petitions.signing.models import Petition, Signature, SignatureState
 
 FOLD_BATCH = 5000
+# The first key of the fold's advisory lock; the second is the schema's, so that
+# deployments (and test runs) sharing one database never hold up each other's folds.
+FOLD_LOCK = 1_718_576_212
+
+
+def _fold_alone() -> bool:
+    """Take the fold's lock for this transaction; False when another fold holds it."""
+    if db.engine.dialect.name != "postgresql":
+        return True  # SQLite lets one writer in at a time anyway
+    return bool(db.session.scalar(
+        select(func.pg_try_advisory_xact_lock(FOLD_LOCK, func.hashtext(func.current_schema())))))
 
 
 def fold_confirmed_signatures(batch_size: int = FOLD_BATCH) -> int:
     """Add newly confirmed signatures to their petitions' counts; returns how many."""
     folded = 0
     while True:
+        if not _fold_alone():
+            db.session.rollback()
+            return folded
         uncounted = (
             select(Signature.id)
             .where(Signature.state == SignatureState.CONFIRMED, Signature.counted.is_(False))

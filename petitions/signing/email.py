@@ -1,11 +1,21 @@
-"""The emails a signer receives. Each helper only adds an outbox row to the transaction."""
+"""The emails a signer receives. Each helper only adds an outbox row to the transaction.
 
-from flask import url_for
+The confirmation is rendered by the worker as it sends (petitions/signing/email_render.py):
+the request that signs stores the address, the subject and the time its link is made,
+and nothing else, so signing costs the same however many supporters arrive at once.
+"""
+
+import time
+
+from flask import render_template, url_for
+from flask_babel import get_locale
 
 from petitions.mail import queue_email
 from petitions.mail.outbox import absolute_url
-from petitions.signing.models import Signature
-from petitions.signing.tokens import make_confirmation_token
+from petitions.mail.rendering import queue_deferred
+from petitions.signing.models import Petition, Signature
+
+CONFIRMATION = "signature_confirmation"
 
 
 def _petition_context(signature: Signature) -> dict:
@@ -17,12 +27,20 @@ def _petition_context(signature: Signature) -> dict:
     }
 
 
+def confirmation_subject(petition: Petition) -> str:
+    return render_template(f"email/{CONFIRMATION}/subject.txt", petition=petition).strip()
+
+
+def queue_confirmation(signature_id: int, to: str, subject: str) -> None:
+    """The confirmation email's outbox row; its link is made as of now (the payload keeps
+    the second), whenever the worker renders it."""
+    queue_deferred(CONFIRMATION, to, subject,
+                   {"issued_at": int(time.time()), "locale": str(get_locale() or "en")},
+                   headers={"Auto-Submitted": "auto-generated"}, signature_id=signature_id)
+
+
 def send_signature_confirmation(signature: Signature) -> None:
-    token = make_confirmation_token(signature.id, signature.canonical_email)
-    context = _petition_context(signature) | {
-        "confirm_url": absolute_url(url_for("signing.confirm", token=token)),
-    }
-    queue_email("signature_confirmation", signature.email, context, signature_id=signature.id)
+    queue_confirmation(signature.id, signature.email, confirmation_subject(signature.petition))
 
 
 def send_already_signed_notice(signature: Signature) -> None:

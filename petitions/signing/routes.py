@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import Gone
 
 from petitions.abuse import alerts, captcha, screening
@@ -34,10 +34,14 @@ bp = Blueprint("signing", __name__)
 RECENT_SIGNERS = 10
 
 
+# Built once: every page and every signature looks its petition up by slug.
+_PETITION_BY_SLUG = select(Petition).where(Petition.slug == bindparam("slug"))
+
+
 def _public_petition(slug: str) -> Petition:
     if len(slug) > 80:
         abort(404)
-    petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
+    petition = db.session.scalar(_PETITION_BY_SLUG, {"slug": slug})
     if petition is not None and petition.is_removed and petition.state != PetitionState.DRAFT:
         raise Gone(petition.removal_reason)
     if petition is None or not petition.is_public:
@@ -130,11 +134,14 @@ def sign(slug: str):
     # is stored and emailed like any other, and never counted (petitions/abuse).
     reason = screening.flag_reason(petition.id, details.email, request.remote_addr,
                                    honeypot=form.website.data, started=form.form_started.data)
+    # Read before signing commits: the commit expires the petition, and reading it after
+    # would load it again.
+    slug = petition.slug
     sign_petition(petition, details, ip=request.remote_addr, flag_reason=reason)
     if reason:
-        screening.log.info("signature on %s flagged: %s", petition.slug, reason)
+        screening.log.info("signature on %s flagged: %s", slug, reason)
     alerts.check_after_signing(petition, canonical_email(details.email), request.remote_addr)
-    return redirect(url_for("signing.check_email", slug=petition.slug), code=303)
+    return redirect(url_for("signing.check_email", slug=slug), code=303)
 
 
 @bp.get("/petitions/<slug>/check-email")
@@ -184,13 +191,12 @@ def confirm(token: str):
         ConfirmOutcome.EXPIRED: ("signing/token_problem.html", 410),
         ConfirmOutcome.INVALID: ("signing/token_problem.html", 404),
     }[result.outcome]
-    signature = result.signature
     return (
         render_template(
             template,
             outcome=result.outcome.value,
             token=token,
-            petition=signature.petition if signature else None,
+            petition=result.petition,
             just_confirmed=result.outcome == ConfirmOutcome.CONFIRMED,
         ),
         status,

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from petitions.database import utcnow
+from petitions.database import insert_ignoring_duplicates, utcnow
 from petitions.extensions import db
 from petitions.signing.canonical import canonical_email
-from petitions.signing.email import send_already_signed_notice, send_signature_confirmation
+from petitions.signing.email import (
+    confirmation_subject,
+    queue_confirmation,
+    send_already_signed_notice,
+    send_signature_confirmation,
+)
 from petitions.signing.models import Petition, Signature, SignatureState
 from petitions.signing.tokens import email_digest, read_confirmation_token
 
@@ -49,33 +56,55 @@ def sign_petition(petition: Petition, details: SignatureDetails, ip: str | None,
     same answer, and is never counted. An existing signature is never flagged by a later
     attempt: anyone could otherwise discount a real signer by reusing their address.
     `api_key_id` records the partner key that brought a new signature (never an
-    existing one's, for the same reason)."""
+    existing one's, for the same reason).
+
+    A new address costs one INSERT and its outbox row, committed together: the unique
+    constraint, not a lookup first, tells a new address from a known one, so two
+    requests racing with the same address store one signature and re-send to the other."""
     canonical = canonical_email(details.email)
-    existing = _find(petition.id, canonical)
-    if existing is None:
-        signature = Signature(
-            petition=petition,
-            canonical_email=canonical,
-            ip_address=ip,
-            flagged=flag_reason is not None,
-            flag_reason=flag_reason,
-            api_key_id=api_key_id,
-            confirmation_sends=1,
-            confirmation_sent_at=utcnow(),
-            **{**asdict(details), "comment": details.comment or None},
-        )
-        db.session.add(signature)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            # A concurrent request with the same address won the unique constraint.
-            db.session.rollback()
-            existing = _find(petition.id, canonical)
-        else:
-            send_signature_confirmation(signature)
+    for _ in range(3):  # a known signature deleted (expired, erased) meanwhile: try again
+        signature_id = _insert_if_new(petition, details, canonical, ip, flag_reason,
+                                      api_key_id)
+        if signature_id is not None:
+            queue_confirmation(signature_id, details.email, confirmation_subject(petition))
             db.session.commit()
             return SignOutcome.CREATED
-    return _signed_again(existing)
+        existing = _find(petition.id, canonical)
+        if existing is not None:
+            return _signed_again(existing)
+    raise RuntimeError(f"signature for petition {petition.id} neither new nor found")
+
+
+@lru_cache(maxsize=4)
+def _new_signature_statement(dialect: str):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect: its values
+    come as parameters, so every signing reuses one compiled statement."""
+    table = Signature.__table__
+    return insert_ignoring_duplicates(
+        table, db.engine, index_elements=["petition_id", "canonical_email"],
+    ).returning(table.c.id)
+
+
+def _insert_if_new(petition: Petition, details: SignatureDetails, canonical: str,
+                   ip: str | None, flag_reason: str | None, api_key_id: int | None) -> int | None:
+    """The new signature's id, or None when the address has already signed."""
+    now = utcnow()
+    values = {
+        **asdict(details),
+        "comment": details.comment or None,
+        "petition_id": petition.id,
+        "canonical_email": canonical,
+        "ip_address": ip,
+        "flagged": flag_reason is not None,
+        "flag_reason": flag_reason,
+        "api_key_id": api_key_id,
+        "state": SignatureState.PENDING.value,
+        "created_at": now,
+        "confirmation_sent_at": now,
+        "confirmation_sends": 1,
+    }
+    statement = _new_signature_statement(db.engine.dialect.name)
+    return db.session.execute(statement, values).scalar()
 
 
 def _find(petition_id: int, canonical: str) -> Signature | None:
@@ -130,6 +159,13 @@ class ConfirmOutcome(StrEnum):
 class ConfirmResult:
     outcome: ConfirmOutcome
     signature: Signature | None = None
+    # Held from before any commit: reached through the signature after the commit
+    # expired it, it would cost a query for the signature first.
+    petition: Petition | None = None
+
+    @classmethod
+    def of(cls, outcome: ConfirmOutcome, signature: Signature) -> ConfirmResult:
+        return cls(outcome, signature, signature.petition)
 
 
 def load_for_confirmation(token: str) -> ConfirmResult:
@@ -137,7 +173,9 @@ def load_for_confirmation(token: str) -> ConfirmResult:
     token_data = read_confirmation_token(token)
     if token_data.signature_id is None:
         return ConfirmResult(ConfirmOutcome.INVALID)
-    signature = db.session.get(Signature, token_data.signature_id)
+    # With its petition, in one query: the page shows it and is_open needs it.
+    signature = db.session.get(Signature, token_data.signature_id,
+                               options=[joinedload(Signature.petition)])
     # An invalidated signature's link answers like a link to nothing: the signer is not
     # told that a moderator acted.
     if (signature is None or signature.state == SignatureState.INVALIDATED
@@ -145,12 +183,12 @@ def load_for_confirmation(token: str) -> ConfirmResult:
         expired = ConfirmOutcome.EXPIRED if token_data.expired else ConfirmOutcome.INVALID
         return ConfirmResult(expired)
     if signature.state == SignatureState.CONFIRMED:
-        return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, signature)
+        return ConfirmResult.of(ConfirmOutcome.ALREADY_CONFIRMED, signature)
     if token_data.expired:
-        return ConfirmResult(ConfirmOutcome.EXPIRED, signature)
+        return ConfirmResult.of(ConfirmOutcome.EXPIRED, signature)
     if not signature.petition.is_open:
-        return ConfirmResult(ConfirmOutcome.CLOSED, signature)
-    return ConfirmResult(ConfirmOutcome.CONFIRMED, signature)
+        return ConfirmResult.of(ConfirmOutcome.CLOSED, signature)
+    return ConfirmResult.of(ConfirmOutcome.CONFIRMED, signature)
 
 
 def confirm_signature(token: str) -> ConfirmResult:
@@ -159,23 +197,41 @@ def confirm_signature(token: str) -> ConfirmResult:
     checked = load_for_confirmation(token)
     if checked.outcome != ConfirmOutcome.CONFIRMED:
         return checked
+    signature, now = checked.signature, utcnow()
     result = db.session.execute(
         update(Signature)
-        .where(Signature.id == checked.signature.id, Signature.state == SignatureState.PENDING)
-        .values(state=SignatureState.CONFIRMED, confirmed_at=utcnow())
+        .where(Signature.id == signature.id, Signature.state == SignatureState.PENDING)
+        .values(state=SignatureState.CONFIRMED, confirmed_at=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
-    db.session.refresh(checked.signature)
-    if result.rowcount != 1:
-        if checked.signature.state == SignatureState.INVALIDATED:  # invalidated meanwhile
+    _commit_keeping_what_was_read()
+    if result.rowcount == 1:
+        set_committed_value(signature, "state", SignatureState.CONFIRMED.value)
+        set_committed_value(signature, "confirmed_at", now)
+    else:  # another request, or a moderator, changed it meanwhile
+        db.session.refresh(checked.signature)
+        if checked.signature.state == SignatureState.INVALIDATED:
             return ConfirmResult(ConfirmOutcome.INVALID)
-        return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, checked.signature)
+        return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, checked.signature,
+                             checked.petition)
     # Newsletter opt-in: the box ticked on the signing form is confirmed by this same
     # click, so the supporter gets no second confirmation email. Runs after the
     # signature's commit and never fails it (errors are logged and rolled back).
-    if checked.signature.subscribe_newsletter:
+    if signature.subscribe_newsletter:
         from petitions.newsletter.opt_in import subscribe_from_signature
 
-        subscribe_from_signature(checked.signature)
+        subscribe_from_signature(signature)
     return checked
+
+
+def _commit_keeping_what_was_read() -> None:
+    """Commit without expiring the objects read: the confirmation's page shows the petition
+    and signature as read in this request (the signature's new state set above), instead of
+    reading both again."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire

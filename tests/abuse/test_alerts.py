@@ -6,15 +6,24 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 
 from petitions.abuse.models import AbuseAlert
 from petitions.database import utcnow
-from petitions.extensions import db
+from petitions.extensions import db, limiter
 from petitions.mail.delivery import deliver_due
 from tests.abuse.helpers import sign, stored
 from tests.factories import AdminUserFactory, PetitionFactory, SignatureFactory
 from tests.signing.helpers import outbox
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters(app):
+    """Alerts count in the rate limiter's storage (memory in the tests): start from zero."""
+    limiter.reset()
+    yield
+    limiter.reset()
 
 
 def _alerts() -> list[tuple]:
@@ -87,3 +96,27 @@ def test_the_same_key_in_a_new_hour_alerts_again(app, client):
     sign(client, petition.slug, ip="203.0.113.9", email="c@example.org")
     assert [a[0] for a in _alerts()] == ["ip", "ip"]
     assert len(outbox(kind="abuse_alert")) == 2
+
+
+def test_a_flood_past_the_threshold_is_counted_in_the_database_once_not_per_signature(
+        app, client):
+    """The exact count reads the database only when the hour's counters say the threshold
+    may be reached, and once the alert is raised no more: a viral petition's thousandth
+    signature from gmail.com costs what its first did."""
+    app.config.update(ABUSE_ALERT_IP_PER_HOUR=100, ABUSE_ALERT_DOMAIN_PER_HOUR=3)
+    petition = PetitionFactory()
+    AdminUserFactory(role="admin")
+    counts = []
+
+    def count_queries(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT COUNT"):
+            counts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_queries)
+    try:
+        for n in range(8):
+            sign(client, petition.slug, ip=f"198.51.100.{n + 1}", email=f"s{n}@gmail.com")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_queries)
+    assert _alerts() == [("email_domain", "gmail.com", 3)]
+    assert len(counts) == 1  # at the third signature; none before, none after

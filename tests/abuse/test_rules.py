@@ -97,3 +97,31 @@ def test_an_allow_does_not_excuse_a_bot_trap(limits_on, client):
     _rule("ip", "203.0.113.0/24", action="allow")
     sign(client, petition.slug, ip="203.0.113.5", website="spam")
     assert [s.flag_reason for s in stored(petition)] == ["bot_trap"]
+
+
+def test_a_rule_written_by_another_process_applies_once_the_cache_is_read_again(app, client):
+    """Each process keeps the rules for a few seconds; a rule another process saved (played
+    here by a connection of the database's own driver, which this process cannot see)
+    applies from the next read."""
+    petition = PetitionFactory()
+    sign(client, petition.slug, email="first@spam.example")  # the rules are now cached
+    db.session.commit()  # SQLite: end the test's transaction, which holds the write lock
+    with db.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        raw.execute("INSERT INTO access_rules (kind, pattern, action, created_at) VALUES"
+                    " ('email_domain', 'spam.example', 'block', CURRENT_TIMESTAMP)")
+        raw.commit()
+    sign(client, petition.slug, email="second@spam.example")  # within the cache's seconds
+    app.config["ACCESS_RULES_CACHE_SECONDS"] = 0  # as if they had passed
+    sign(client, petition.slug, email="third@spam.example")
+    assert [s.flagged for s in stored(petition)] == [False, False, True]
+
+
+def test_a_rule_deleted_here_stops_applying_at_once(app, client):
+    petition = PetitionFactory()
+    _rule("email_domain", "spam.example")
+    sign(client, petition.slug, email="first@spam.example")
+    db.session.execute(AccessRule.__table__.delete())
+    db.session.commit()
+    sign(client, petition.slug, email="second@spam.example")
+    assert [s.flagged for s in stored(petition)] == [True, False]

@@ -3,10 +3,12 @@
 import threading
 import time
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import func, select, update
 
 from petitions.database import utcnow
 from petitions.extensions import db
+from petitions.signing import counting
 from petitions.signing.counting import fold_confirmed_signatures, recount_all
 from petitions.signing.models import Petition
 from petitions.signing.tokens import make_confirmation_token
@@ -155,3 +157,22 @@ def test_flagged_signatures_are_stored_but_never_counted(app):
     recount_all()
     db.session.refresh(petition)
     assert petition.signature_count == 1
+
+
+def test_a_fold_never_waits_for_another_fold(app):
+    """Beat sends a fold every COUNT_REFRESH_SECONDS; one that finds another still at work
+    (slow, on a busy machine) leaves at once instead of queueing on its rows."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: folds cannot overlap")
+    petition = PetitionFactory()
+    confirmed(petition, 5)
+    db.session.commit()
+    with db.engine.connect() as other_fold:  # holds the fold's lock, as a fold at work does
+        assert other_fold.execute(select(func.pg_try_advisory_xact_lock(
+            counting.FOLD_LOCK, func.hashtext(func.current_schema())))).scalar()
+        started = time.monotonic()
+        assert fold_confirmed_signatures() == 0
+        assert time.monotonic() - started < 1
+        other_fold.rollback()
+    assert fold_confirmed_signatures() == 5
+    assert count_of(petition.id) == 5

@@ -109,23 +109,27 @@ def test_sign_that_loses_the_unique_constraint_race_resends_instead_of_failing(a
     details = SignatureDetails(name="Jane Doe", email="jane@example.org", postcode="20004",
                                country="US")
     petition_id = petition.id
+    rivals = [1]
 
-    def rival_commits_first(session, flush_context, instances):
-        # Another request inserts the same address between our lookup and our insert.
+    def rival_commits_first(conn, cursor, statement, parameters, context, executemany):
+        # Another request commits the same address just before our INSERT reaches the
+        # database: the unique constraint, not a lookup, must tell us it is known.
+        if not (statement.startswith("INSERT INTO signatures") and rivals):
+            return
+        rivals.pop()
         with db.engine.begin() as other:
             other.execute(Signature.__table__.insert().values(
                 petition_id=petition_id, name="Jane Doe", email="jane@example.org",
                 canonical_email="jane@example.org", postcode="20004", country="US",
                 state="pending", confirmation_sends=1, confirmation_sent_at=utcnow()))
 
-    session = db.session()
-    event.listen(session, "before_flush", rival_commits_first, once=True)
+    event.listen(db.engine, "before_cursor_execute", rival_commits_first)
     try:
         with app.test_request_context():
             outcome = sign_petition(petition, details, ip="127.0.0.1")
     finally:
-        if event.contains(session, "before_flush", rival_commits_first):
-            event.remove(session, "before_flush", rival_commits_first)
+        if event.contains(db.engine, "before_cursor_execute", rival_commits_first):
+            event.remove(db.engine, "before_cursor_execute", rival_commits_first)
 
     assert outcome == SignOutcome.RESENT
     [signature] = signatures()
