@@ -70,7 +70,51 @@ def _email_ratio(document: dict) -> tuple[str, bool]:
             f" msg/s, {run['messages']:,} messages)", run["ratio"] >= 0.8 and run["all_delivered"])
 
 
+def _intake_rate(document: dict) -> tuple[str, bool]:
+    return (f"{document['signatures_per_second']:,}/s, {document['ratio']} of the ceiling",
+            document["ratio"] >= 0.3 and document["signatures_per_second"] >= 660)
+
+
+def _intake_quality(document: dict) -> tuple[str, bool]:
+    return (f"p99 {document['p99_ms']} ms, {document['errors']} errors, stored unflagged: "
+            f"{'yes' if document['checked'] else 'no'}",
+            document["p99_ms"] < 100 and document["errors"] == 0 and document["checked"])
+
+
+def _confirm_rate(document: dict) -> tuple[str, bool]:
+    return (f"{document['confirmations_per_second']:,}/s, {document['ratio']} of the ceiling",
+            document["ratio"] >= 0.3)
+
+
+def _confirm_locks_and_count(document: dict) -> tuple[str, bool]:
+    return (f"{document['lock_waits_logged_50ms_or_more']} lock waits >= 50 ms (longest "
+            f"{document['longest_lock_wait_sampled_ms']} ms); count exact after "
+            f"{document['count_exact_after_s']} s",
+            document["lock_waits_logged_50ms_or_more"] == 0
+            and document["count_exact_after_s"] <= 5)
+
+
+SOAK_LABELS = {"nothing_lost": "nothing lost", "emailed_exactly_once": "one email each",
+               "errors": "no errors"}
+
+
+def _soak(document: dict) -> tuple[str, bool]:
+    goals = document["goals"]
+    return (f"{document['minutes']} min at {document['achieved_per_second']}/s: "
+            + ", ".join(f"{SOAK_LABELS.get(name, name)}: {'yes' if met else 'NO'}"
+                        for name, met in goals.items()),
+            all(goals.values()) and not document.get("quick"))
+
+
 GOALS: list[Goal] = [
+    Goal("intake", "intake", "signing ≥ 0.3 of the trivial endpoint and ≥ 660/s", _intake_rate),
+    Goal("intake", "intake", "signing p99 < 100 ms, no errors, every signature stored",
+         _intake_quality),
+    Goal("confirm", "confirm", "confirmations ≥ 0.3 of the trivial endpoint", _confirm_rate),
+    Goal("confirm", "confirm", "no lock wait ≥ 50 ms; count exact ≤ 5 s after the load",
+         _confirm_locks_and_count),
+    Goal("soak", "soak", "10 min at half the maximum: nothing lost, one email each, no errors",
+         _soak),
     Goal("counts", "count_reads", "count.json p99 < 5 ms of server time at 10M signatures",
          _read_p99("count.json", 5)),
     Goal("counts", "count_reads", "petition page p99 < 25 ms of server time at 10M signatures",
