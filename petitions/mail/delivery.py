@@ -11,11 +11,12 @@ drop the duplicate. Losing mail is worse than that rare duplicate.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from petitions.database import utcnow
 from petitions.extensions import db
@@ -81,11 +82,19 @@ def claim_due(limit: int = BATCH_SIZE) -> list[int]:
         # its writers take turns anyway.)
         .with_for_update(skip_locked=True)
     )
+    # Two statements in one transaction, not UPDATE ... WHERE id IN (this SELECT): in
+    # PostgreSQL a locking subquery is run again for each row the UPDATE scans, so its
+    # LIMIT would not hold and one worker could claim every due row. The locks taken
+    # here last until the commit below.
+    chosen = db.session.scalars(due).all()
+    if not chosen:
+        db.session.commit()
+        return []
     # The state test is repeated in the UPDATE itself: a row another worker claimed
     # between the SELECT and here no longer matches, so it is claimed exactly once.
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .where(OutboxMessage.id.in_(chosen))
         .where(OutboxMessage.state == OutboxState.PENDING)
         .values(state=OutboxState.SENDING, claimed_at=now)
         .returning(OutboxMessage.id)
@@ -94,6 +103,13 @@ def claim_due(limit: int = BATCH_SIZE) -> list[int]:
     ids = sorted(result.scalars())
     db.session.commit()
     return ids
+
+
+def anything_due() -> bool:
+    """Whether a pending row is due now (a cheap test, on the partial index of due rows)."""
+    return bool(db.session.scalar(select(
+        exists().where(OutboxMessage.state == OutboxState.PENDING,
+                       OutboxMessage.next_attempt_at <= utcnow()))))
 
 
 def _load(ids: list[int]) -> list:
@@ -105,8 +121,10 @@ def _load(ids: list[int]) -> list:
     ).all()
 
 
-def deliver_due(max_batches: int = 50) -> dict[str, int]:
-    """Send what is due, batch by batch, until nothing is due or the budget is spent."""
+def deliver_due(max_batches: int = 50, seconds: float | None = None) -> dict[str, int]:
+    """Send what is due, batch by batch, until nothing is due or the budget is spent:
+    max_batches, and with `seconds`, no new batch once that long has passed."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     totals = {"sent": 0, "retry": 0, "failed": 0, "cancelled": 0}
     connection = SmtpConnection(current_app.config["SMTP"])
     sender = current_app.config["MAIL_FROM"]
@@ -116,7 +134,9 @@ def deliver_due(max_batches: int = 50) -> dict[str, int]:
     outcomes = OutcomeWriter()
     throttled = 0
     try:
-        for _ in range(max_batches):
+        for batch in range(max_batches):
+            if batch and deadline is not None and time.monotonic() >= deadline:
+                break
             ids = claim_due()
             if not ids:
                 break

@@ -200,3 +200,28 @@ def test_a_claim_passes_over_rows_another_worker_is_claiming(app, add_outbox):
         assert delivery.claim_due(limit=2) == ids[2:]
         other_worker.rollback()
     assert delivery.claim_due(limit=2) == ids[:2]
+
+
+def test_a_time_budget_stops_before_the_next_batch_and_leaves_the_rest_due(app, add_outbox):
+    """A deliver task bounded in time gives its worker back (for the count fold and the
+    rest) after its current batch; what is left stays due for the follow-up."""
+    add_outbox(*(f"r{n}@example.org" for n in range(delivery.BATCH_SIZE + 5)))
+    db.session.commit()
+
+    totals = delivery.deliver_due(seconds=0)
+
+    assert totals["sent"] == delivery.BATCH_SIZE  # one batch, however short the budget
+    assert delivery.anything_due()
+    assert delivery.deliver_due(seconds=0)["sent"] == 5
+    assert not delivery.anything_due()
+
+
+def test_a_claim_takes_one_batch_at_most(app, add_outbox):
+    """However many rows are due, one claim takes BATCH_SIZE: a worker holding every due
+    row could not send them before OUTBOX_SENDING_TIMEOUT, and another would send them
+    again."""
+    add_outbox(*(f"r{n}@example.org" for n in range(delivery.BATCH_SIZE + 5)))
+    db.session.commit()
+
+    assert len(delivery.claim_due()) == delivery.BATCH_SIZE
+    assert len(delivery.claim_due()) == 5
