@@ -175,7 +175,7 @@ def confirm_round(args, stack: Stack, petition_id: int, pool: Path,
     batch, issued = add_pending(stack.db, petition_id, count)
     tokens = stack.folder / f"tokens-{batch}.txt"
     write_tokens(stack, batch, issued, tokens)
-    script = lua_script("confirm", tokens=str(tokens), pool=str(pool),
+    script = lua_script("confirm", 200, "confirmed", tokens=str(tokens), pool=str(pool),
                         client_block=addresses.next_block(), threads=1)
     log = server_log(stack.db)
     offset = log.stat().st_size if log else 0

@@ -135,11 +135,14 @@ def form_pool(stack: Stack, slug: str, size: int = POOL_SIZE) -> Path:
     return pool
 
 
-def lua_script(name: str, **config) -> str:
-    """bench/lua/<name>.lua with its CONFIG table."""
+def lua_script(name: str, success_status: int, success_name: str, **config) -> str:
+    """bench/lua/<name>.lua after its CONFIG table and bench/lua/common.lua (the threads
+    and the tally: answers with success_status are reported as success_name)."""
+    config = {**config, "success_status": success_status, "success_name": success_name}
     fields = ", ".join(f"{key} = {value!r}" if not isinstance(value, str)
                        else f'{key} = "{value}"' for key, value in config.items())
-    return f"CONFIG = {{{fields}}}\n" + (LUA / f"{name}.lua").read_text()
+    return (f"CONFIG = {{{fields}}}\n" + (LUA / "common.lua").read_text()
+            + (LUA / f"{name}.lua").read_text())
 
 
 def client_block() -> str:
@@ -164,8 +167,8 @@ class ClientAddresses:
 
 def sign_script(pool: Path, slug: str, run: str, block: str, rate: float = 0,
                 threads: int = 1) -> str:
-    return lua_script("sign", pool=str(pool), path=f"/petitions/{slug}/sign", run=run,
-                      client_block=block, rate=float(rate), threads=threads)
+    return lua_script("sign", 303, "accepted", pool=str(pool), path=f"/petitions/{slug}/sign",
+                      run=run, client_block=block, rate=float(rate), threads=threads)
 
 
 # --- checks --------------------------------------------------------------------------------

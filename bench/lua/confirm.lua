@@ -6,18 +6,6 @@
 local tokens = {}
 local pool = {}
 local counter = 0
-confirmed = 0
-refused = 0
-last_refusal = 0
-thread_id = 1  -- set for each thread by setup()
-
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-  thread:set("thread_id", #threads)
-end
-
 function init(args)
   local n = 0
   for line in io.lines(CONFIG.tokens) do
@@ -50,24 +38,4 @@ function request()
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["X-Forwarded-For"] = ip,
   }, "csrf_token=" .. form.csrf)
-end
-
-function response(status, headers, body)
-  if status == 200 then
-    confirmed = confirmed + 1
-  else
-    refused = refused + 1
-    last_refusal = status
-  end
-end
-
-function report_extra()
-  local total_confirmed, total_refused, status = 0, 0, 0
-  for _, thread in ipairs(threads) do
-    total_confirmed = total_confirmed + thread:get("confirmed")
-    total_refused = total_refused + thread:get("refused")
-    status = math.max(status, thread:get("last_refusal"))
-  end
-  return string.format('{"confirmed": %d, "refused": %d, "last_refusal_status": %d}',
-    total_confirmed, total_refused, status)
 end

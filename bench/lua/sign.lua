@@ -41,18 +41,6 @@ local pool = {}
 local counter = 0
 local interval_ms = 0
 local next_at = 0
-accepted = 0
-refused = 0
-last_refusal = 0
-thread_id = 1  -- set for each thread by setup()
-
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-  thread:set("thread_id", #threads)
-end
-
 function init(args)
   for line in io.lines(CONFIG.pool) do
     local cookie, csrf, started = string.match(line, "^([^\t]+)\t([^\t]+)\t([^\t]+)$")
@@ -107,24 +95,4 @@ function request()
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["X-Forwarded-For"] = ip,
   }, table.concat(fields, "&"))
-end
-
-function response(status, headers, body)
-  if status == 303 then
-    accepted = accepted + 1
-  else
-    refused = refused + 1
-    last_refusal = status
-  end
-end
-
-function report_extra()
-  local total_accepted, total_refused, status = 0, 0, 0
-  for _, thread in ipairs(threads) do
-    total_accepted = total_accepted + thread:get("accepted")
-    total_refused = total_refused + thread:get("refused")
-    status = math.max(status, thread:get("last_refusal"))
-  end
-  return string.format('{"accepted": %d, "refused": %d, "last_refusal_status": %d}',
-    total_accepted, total_refused, status)
 end
