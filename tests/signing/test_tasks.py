@@ -1,5 +1,6 @@
 """Expiring unconfirmed signatures, and what the public page shows about signers."""
 
+import re
 from datetime import timedelta
 
 from petitions.database import utcnow
@@ -83,7 +84,8 @@ def test_public_page_shows_first_name_and_country_only_of_signers_who_opted_in(
     html = client.get("/petitions/sanctuary-city").get_data(as_text=True)
 
     assert "Recent signers" in html
-    assert "<li>Zelda, United Kingdom</li>" in html
+    shown = " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" ,", ",")
+    assert "Zelda, United Kingdom" in shown
     for private in ("Quixotic", "zelda.q@example.org", "SW1A",
                     "Barnaby", "Hiddenstone", "barnaby@example.org",
                     "Pending", "pending@example.org"):
