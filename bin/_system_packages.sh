@@ -1,6 +1,7 @@
 # Sourced by bin/test: what the tests use from outside PyPI.
 # - Debian packages: pdftotext (poppler-utils) reads the delivery PDFs; Chromium runs the
-#   browser tests (tests/browser), npm installs their axe-core.
+#   browser tests (tests/browser), npm installs their axe-core; SpamAssassin scores every
+#   kind of email we send (tests/mail, network tests off).
 # - axe-core from npm, at the version tests/browser/package-lock.json records.
 # Installed when missing and we are root; otherwise the tests that need them skip outside
 # CI, and fail in CI.
@@ -8,6 +9,7 @@ missing=()
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v spamassassin >/dev/null 2>&1 || missing+=(spamassassin)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
     || { apt-get update -q >/dev/null 2>&1 && \

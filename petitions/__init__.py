@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_logging(app)
     trust_proxies(app)
     register_extensions(app)
+    register_languages(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
@@ -60,7 +61,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "en")
+    from petitions.languages import select_locale
+
+    babel.init_app(app, locale_selector=select_locale,
+                   default_timezone=app.config.get("SITE_TIMEZONE", "UTC"))
     with app.app_context():
         tune_sqlite(db.engine)
     # Import models so that Alembic and create_all see every table.
@@ -74,6 +78,13 @@ def register_extensions(app: Flask) -> None:
     from petitions.newsletter import subscribers as _subscribers  # noqa: F401
     from petitions.signing import models as _signing  # noqa: F401
     from petitions.updates import models as _updates  # noqa: F401
+
+
+def register_languages(app: Flask) -> None:
+    """The language switch, Vary, locale-aware filters and compiled catalogues."""
+    from petitions.languages import register_languages as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -283,6 +283,41 @@ def _newsletter_settings(env: Mapping[str, str], base_url: str, mail_from: str) 
     }
 
 
+def _language_settings(env: Mapping[str, str]) -> dict:
+    """LANGUAGES: the languages pages and emails come in (comma-separated codes, each one
+    Babel knows); DEFAULT_LANGUAGE: one of them, used when nothing else decides."""
+    import re
+
+    from babel import Locale, UnknownLocaleError
+
+    raw = env.get("LANGUAGES", "").strip() or "en,es"
+    codes = [code.strip() for code in raw.split(",") if code.strip()]
+    for code in codes:
+        # Codes go into cookies, URLs and folder names: plain "es" or "pt_BR" only.
+        try:
+            if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", code):
+                raise ValueError(code)
+            Locale.parse(code)
+        except (UnknownLocaleError, ValueError):
+            raise ConfigError("LANGUAGES", f"{code!r} is not a language code like es or pt_BR") from None
+    default = env.get("DEFAULT_LANGUAGE", "").strip() or "en"
+    if default not in codes:
+        raise ConfigError("DEFAULT_LANGUAGE", f"must be one of LANGUAGES ({', '.join(codes)})")
+    return {"LANGUAGES": list(dict.fromkeys(codes)), "DEFAULT_LANGUAGE": default,
+            "BABEL_DEFAULT_LOCALE": default}
+
+
+def _deliverability_settings(env: Mapping[str, str]) -> dict:
+    """DKIM signing (DKIM_SELECTOR, DKIM_DOMAIN, DKIM_PRIVATE_KEY: all or none) and the
+    VERP envelope sender (BOUNCE_ADDRESS); the key is read and tried once, here."""
+    from petitions.mail.dkim import dkim_from_env
+    from petitions.mail.verp import bounce_address_from_env
+
+    mail_from = _mail_from(env, _base_url(env))
+    mail_domain = mail_from.rsplit("@", 1)[-1].rstrip(">").strip()
+    return {"DKIM": dkim_from_env(env, mail_domain), "BOUNCE_ADDRESS": bounce_address_from_env(env)}
+
+
 def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
     """Turn the environment into Flask config keys. Raises ConfigError on bad input."""
     instance = Path(instance_path)
@@ -311,7 +346,9 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
     mail_from = _mail_from(env, base_url)
     return {
         **_newsletter_settings(env, base_url, mail_from),
+        **_language_settings(env),
         **_abuse_settings(env, redis_url),
+        **_deliverability_settings(env),
         "APP_ENV": app_env,
         "SECRET_KEY": _secret_key(env, app_env, instance),
         "SECRET_KEY_FALLBACKS": _secret_key_fallbacks(env, app_env),

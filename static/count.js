@@ -8,7 +8,10 @@
   var figure = box.querySelector("[data-count]");
   var bar = box.querySelector("[data-progress]");
   var meter = box.querySelector("[role=progressbar]");
-  var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  // "always": Spanish would otherwise print 1234 without its separator (CLDR's minimum
+  // grouping), while the server prints 1.234.
+  var format = new Intl.NumberFormat(document.documentElement.lang || undefined,
+                                     { useGrouping: "always" });
 
   function refresh() {
     if (document.hidden) { return; }

@@ -13,7 +13,8 @@
   var meter = card.querySelector("[role=progressbar]");
   var open = card.querySelector("[data-open]");
   var closed = card.querySelector("[data-closed]");
-  var format = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || undefined) : null;
+  var format = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || undefined,
+                                                              { useGrouping: "always" }) : null;
   var lastHeight = 0;
 
   function tellHeight() {

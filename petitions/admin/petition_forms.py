@@ -219,3 +219,27 @@ class RemovalForm(FlaskForm):
     reason = text_field(_l("Reason (shown on the petition's page)"), REASON_MAX,
                         _l("Give the reason: it is shown to everyone who opens the petition."),
                         area=True)
+
+
+# --- a petition's translations --------------------------------------------------------------
+
+class TranslationForm(FlaskForm):
+    """Title, summary and text in one more language, with the petition's own limits."""
+
+    title = text_field(_l("Title"), 200, _l("Give the translated title."))
+    summary = text_field(_l("Summary"), 500, _l("Write the translated summary."), area=True)
+    body = TextAreaField(
+        _l("Text (Markdown)"),
+        validators=[
+            Optional(),
+            Length(max=BODY_MAX, message=_l("Use %(max)d characters or fewer.", max=BODY_MAX)),
+            no_control_characters_in_text,
+        ],
+        filters=[multi_line],
+    )
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
+
+    def values(self) -> dict:
+        return {"title": self.title.data, "summary": self.summary.data,
+                "body": self.body.data or ""}

@@ -231,3 +231,7 @@ def restore(petition_id: int):
     petition = _petition(petition_id, lock=True)
     return _act(petition, lambda: petition_states.restore(petition),
                 _("The petition was restored."))
+
+
+# A petition's translations register on this blueprint.
+from petitions.admin import translations as _translations  # noqa: E402, F401

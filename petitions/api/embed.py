@@ -19,6 +19,7 @@ from werkzeug.exceptions import Gone, NotFound
 from petitions.security import content_security_policy
 from petitions.signing.models import Petition
 from petitions.signing.routes import _public_petition
+from petitions.signing.translations import localized
 
 bp = Blueprint("embed", __name__)
 
@@ -87,7 +88,7 @@ def petition(slug: str):
         return _framable(page, 404)
     page = render_template(
         "embed/petition.html",
-        petition=found,
+        petition=localized(found),
         petition_url=petition_url(found),
         refresh_seconds=current_app.config["COUNT_REFRESH_SECONDS"],
     )

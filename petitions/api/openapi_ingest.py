@@ -140,8 +140,12 @@ SCHEMAS: dict = {
         "type": "object", "required": ["email", "type"],
         "properties": {
             "email": {"type": "string", "format": "email", "maxLength": 254},
-            "type": {"type": "string", "enum": ["hard_bounce", "complaint", "soft_bounce"]},
+            "type": {"type": "string",
+                     "enum": ["hard_bounce", "complaint", "soft_bounce", "delivered"]},
             "detail": NULLABLE_STRING,
+            "verp": {"type": "string", "maxLength": 320,
+                     "description": "The envelope sender the relay saw (bounces+<token>@...) "
+                                    "or its token: ties the report to its message."},
         },
     },
     "BounceTotals": {

@@ -108,6 +108,10 @@ SCHEMAS: dict = {
             "show_name_publicly": {"type": "boolean", "default": False},
             "email_updates": {"type": "boolean", "default": False},
             "subscribe_newsletter": {"type": "boolean", "default": False},
+            "locale": {"type": "string", "pattern": "^[a-z]{2,3}(_[A-Z]{2})?$", "example": "es",
+                       "description": "The supporter's language, one of the site's LANGUAGES: "
+                                      "their emails go out in it. Default: from "
+                                      "Accept-Language, else DEFAULT_LANGUAGE."},
         },
     },
     "SignatureAccepted": {

@@ -28,6 +28,7 @@ from petitions.abuse.limiter import setting
 from petitions.api.keys import active_key, bearer_token, over_failure_limit, over_key_limit
 from petitions.api.models import ApiKey, KeyScope
 from petitions.extensions import db
+from petitions.languages import current_language, known, languages
 from petitions.signing.canonical import canonical_email
 from petitions.signing.forms import SignatureForm
 from petitions.signing.models import Petition, Signature, SignatureState
@@ -132,6 +133,17 @@ def _read_signature(payload: dict) -> SignatureDetails | dict:
         **{name: bool(getattr(form, name).data) for name in FLAGS})
 
 
+def _read_locale(payload: dict) -> tuple[str, dict[str, list[str]]]:
+    """The supporter's language: `locale` when the partner sends it (one of LANGUAGES),
+    else the request's (Accept-Language, then DEFAULT_LANGUAGE). Their emails use it."""
+    value = payload.get("locale")
+    if value is None:
+        return current_language(), {}
+    if not isinstance(value, str) or known(value) is None:
+        return "", {"locale": [_("Use one of: %(codes)s.", codes=", ".join(languages()))]}
+    return value, {}
+
+
 def _flag_reason(email: str, ip: str | None) -> str | None:
     """The form's allow and block rules. There are no bot traps to check (no form), and
     the key's own limit, not the per-address signing limit, paces a partner."""
@@ -152,13 +164,15 @@ def sign(slug: str):
     if not isinstance(payload, dict):
         return api_error(400, "invalid_request", _("Send one signature as a JSON object."))
     details = _read_signature(payload)
-    if isinstance(details, dict):
+    locale, locale_problems = _read_locale(payload)
+    if isinstance(details, dict) or locale_problems:
+        problems = {**(details if isinstance(details, dict) else {}), **locale_problems}
         return api_error(422, "invalid_request", _("Some fields are missing or invalid."),
-                         fields=details)
+                         fields=problems)
     key: ApiKey = g.partner_key
     ip = request.remote_addr
     sign_petition(petition, details, ip=ip, flag_reason=_flag_reason(details.email, ip),
-                  api_key_id=key.id)
+                  api_key_id=key.id, locale=locale)
     canonical = canonical_email(details.email)
     # Flood alerts by email domain; not by address, which is the partner's server.
     alerts.check_after_signing(petition, canonical, None)

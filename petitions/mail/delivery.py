@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
@@ -21,12 +21,14 @@ from sqlalchemy import exists, select, update
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.mail import rendering
+from petitions.mail.dkim import DkimSigner, signer_for
 from petitions.mail.mime import compose
 from petitions.mail.models import OutboxMessage, OutboxState
 from petitions.mail.outcomes import OutcomeWriter, retry_delay
 from petitions.mail.pacing import Pacer
 from petitions.mail.smtp import PermanentFailure, SmtpConnection, TemporaryFailure
 from petitions.mail.suppression import suppressed_among
+from petitions.mail.verp import return_paths
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +43,52 @@ THROTTLED_REPLIES_PER_RUN = 3
 SENT_DESPITE_SUPPRESSION = {"signature_confirmation", "subscription_confirmation", "privacy_link"}
 
 
-def build_message(row, sender: str) -> bytes:
+# What each kind of mail says about itself. Transactional mail answers something the
+# person did (RFC 3834: auto-responders must not answer it); list mail (digests, updates)
+# is bulk, and its renderers add List-Id and List-Unsubscribe. Headers a kind already
+# sets are kept.
+TRANSACTIONAL_KINDS = {
+    "signature_confirmation", "signature_already_confirmed", "subscription_confirmation",
+    "subscription_already_active", "subscription_welcome", "privacy_link", "abuse_alert",
+    "petition_delivery", "petition_update_test", "digest_test",
+}
+LIST_KINDS = {"digest", "petition_update"}
+_KIND_HEADERS = {
+    **{kind: (("Auto-Submitted", "auto-generated"),) for kind in TRANSACTIONAL_KINDS},
+    **{kind: (("Precedence", "bulk"),) for kind in LIST_KINDS},
+}
+# compose() adds these to every message.
+_MIME_HEADERS = ("MIME-Version", "Content-Type")
+
+
+def _now_header() -> str:
+    """Date is when the message goes out: a retry sent hours later gets a fresh one, as
+    receivers compare it with their own clock."""
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache[:] = [second, format_datetime(datetime.fromtimestamp(second, UTC))]
+    return _date_cache[1]
+
+
+_date_cache: list = [None, ""]
+
+
+def build_message(row, sender: str, signer: DkimSigner | None = None) -> bytes:
     content = rendering.content_of(row)
     headers = [
         ("From", sender),
         ("To", row.to_address),
         ("Subject", content.subject),
-        ("Date", format_datetime(row.created_at)),
+        ("Date", _now_header()),
         ("Message-ID", row.message_id),
         *content.headers.items(),
     ]
-    return compose(headers, content.encoded_text or content.text,
+    headers += [pair for pair in _KIND_HEADERS.get(row.kind, ()) if pair[0] not in content.headers]
+    data = compose(headers, content.encoded_text or content.text,
                    content.encoded_html or content.html, content.attachments)
+    if signer is not None:
+        data = signer.sign(data, [name for name, _ in headers] + list(_MIME_HEADERS))
+    return data
 
 
 def release_stale_claims() -> int:
@@ -129,6 +165,9 @@ def deliver_due(max_batches: int = 50, seconds: float | None = None) -> dict[str
     connection = SmtpConnection(current_app.config["SMTP"])
     sender = current_app.config["MAIL_FROM"]
     envelope_from = parseaddr(sender)[1]
+    signer = signer_for(current_app.config)
+    # With BOUNCE_ADDRESS each message's envelope sender names its row (verp.py).
+    verp = return_paths(current_app.config)
     pacer = Pacer(current_app.config["MAIL_RATE_PER_SECOND"], current_app.config["REDIS_URL"],
                   current_app.config["CELERY_QUEUE"])
     outcomes = OutcomeWriter()
@@ -155,7 +194,9 @@ def deliver_due(max_batches: int = 50, seconds: float | None = None) -> dict[str
                     continue
                 pacer.wait()
                 try:
-                    connection.send(build_message(row, sender), envelope_from, row.to_address)
+                    connection.send(build_message(row, sender, signer),
+                                    verp.address(row.id) if verp else envelope_from,
+                                    row.to_address)
                 except (TemporaryFailure, PermanentFailure) as exc:
                     state = outcomes.record(row, exc)
                     totals["failed" if state == OutboxState.FAILED else "retry"] += 1

@@ -32,13 +32,48 @@ def header_value(value: str) -> str:
     return " ".join(UNSAFE_IN_HEADER.sub(" ", str(value)).split())
 
 
+# Headers of the form "phrase <address>": only the phrase may become an encoded word
+# (RFC 2047 section 5); an encoded "<address>" is no address at all.
+PHRASE_AND_ADDRESS = {"from", "to", "cc", "reply-to", "sender", "list-id"}
+_PHRASE_AND_ADDRESS = re.compile(r"(.*?)\s*(<[\x21-\x7e]+>)")
+MAX_LINE, FOLD_AT = 998, 78  # RFC 5322's "MUST" and "SHOULD"
+
+
+def _fold(line: str) -> str:
+    """An ASCII header line over 998 characters folded at spaces, into lines of about 78;
+    unfolding (and DKIM's relaxed canonicalization) gives it back. Shorter lines are left
+    whole: readers that keep the folding (the email package's compat32) see them as sent."""
+    if len(line) <= MAX_LINE:
+        return line
+    folded, current = [], ""
+    for word in line.split(" "):
+        if current and len(current) + 1 + len(word) > FOLD_AT:
+            folded.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    folded.append(current)
+    return "\r\n ".join(folded)
+
+
+def _encoded(name: str, value: str) -> str:
+    return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+
+
 def _header_line(name: str, value: str) -> bytes:
     if not HEADER_NAME.fullmatch(name):
         raise ValueError(f"not a valid email header name: {name!r}")
     if value.isascii() and UNSAFE_IN_HEADER.search(value) is None:
-        return f"{name}: {value}".encode("ascii")
-    encoded = Header(header_value(value), "utf-8", header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}".encode("ascii")
+        return _fold(f"{name}: {value}").encode("ascii")
+    value = header_value(value)
+    parts = _PHRASE_AND_ADDRESS.fullmatch(value) if name.lower() in PHRASE_AND_ADDRESS else None
+    if parts is not None:
+        phrase = parts.group(1).strip()
+        if len(phrase) > 1 and phrase[0] == phrase[-1] == '"':
+            phrase = phrase[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        encoded = f"{_encoded(name, phrase)} {parts.group(2)}" if phrase else parts.group(2)
+        return f"{name}: {encoded}".encode("ascii")
+    return f"{name}: {_encoded(name, value)}".encode("ascii")
 
 
 def quoted_printable(body: str) -> bytes:

@@ -78,6 +78,7 @@ class SuppressionReason(StrEnum):
     HARD_BOUNCE = "hard_bounce"
     COMPLAINT = "complaint"
     MANUAL = "manual"
+    SOFT_BOUNCE = "soft_bounce"  # SOFT_BOUNCE_LIMIT soft bounces in a row
 
 
 class Suppression(db.Model):
@@ -86,7 +87,7 @@ class Suppression(db.Model):
     __tablename__ = "suppressions"
     __table_args__ = (
         CheckConstraint(
-            "reason IN ('hard_bounce', 'complaint', 'manual')", name="reason_known"
+            "reason IN ('hard_bounce', 'complaint', 'manual', 'soft_bounce')", name="reason_known"
         ),
     )
 
@@ -94,4 +95,26 @@ class Suppression(db.Model):
     canonical_email: Mapped[str] = mapped_column(String(254), unique=True)
     reason: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SoftBounceStreak(db.Model):
+    """Soft bounces (4.x.x, or delayed) of one mailbox since it last took a message: at
+    bounces.SOFT_BOUNCE_LIMIT the address is suppressed.
+
+    last_outbox_id is the last message counted, so that one message reported twice
+    (delayed, then failed) counts once. It is no foreign key: the outbox is purged of
+    sent mail in bulk, and the id is only compared, never followed.
+    """
+
+    __tablename__ = "soft_bounce_streaks"
+    __table_args__ = (CheckConstraint("bounces >= 0", name="bounces_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_email: Mapped[str] = mapped_column(String(254), unique=True)
+    bounces: Mapped[int] = mapped_column(Integer, default=0)
+    last_outbox_id: Mapped[int | None] = mapped_column(Integer)
+    last_status: Mapped[str | None] = mapped_column(String(20))
+    last_detail: Mapped[str | None] = mapped_column(Text)
+    last_bounced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import nullcontext
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context, render_template
+from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -53,16 +55,21 @@ def safe_headers(headers: dict[str, str] | None) -> dict[str, str]:
 
 
 def queue_email(
-    kind: str, to: str, context: dict, headers: dict[str, str] | None = None, **links
+    kind: str, to: str, context: dict, headers: dict[str, str] | None = None,
+    locale: str | None = None, **links
 ) -> OutboxMessage:
     """Render templates/email/<kind>/ and add an outbox row to the current transaction.
 
-    The caller commits; the worker is nudged only after that commit succeeds.
+    `locale` is the recipient's language (the one stored with their signature or
+    subscription); without it, the current request's. The caller commits; the worker is
+    nudged only after that commit succeeds.
     """
     context = {**context, "base_url": current_app.config["BASE_URL"]}
-    subject = render_template(f"email/{kind}/subject.txt", **context).strip()
-    text_body = render_template(f"email/{kind}/body.txt", **context)
-    html_body = inline_css(render_template(f"email/{kind}/body.html", subject=subject, **context))
+    with force_locale(locale) if locale else nullcontext():
+        subject = render_template(f"email/{kind}/subject.txt", **context).strip()
+        text_body = render_template(f"email/{kind}/body.txt", **context)
+        html_body = inline_css(render_template(f"email/{kind}/body.html", subject=subject,
+                                               **context))
     domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
     message = OutboxMessage(
         kind=kind,

@@ -61,8 +61,15 @@ class SmtpConnection:
             try:
                 if self._can_pipeline(envelope_from, recipient):
                     refused = _pipelined_transaction(self._smtp, envelope_from, recipient, data)
-                else:
+                elif envelope_from.isascii() and recipient.isascii():
                     refused = self._smtp.sendmail(envelope_from, [recipient], data)
+                elif self._smtp.has_extn("smtputf8"):
+                    # An internationalised address (RFC 6531) needs the server's consent.
+                    refused = self._smtp.sendmail(envelope_from, [recipient], data,
+                                                  mail_options=["SMTPUTF8"])
+                else:
+                    raise PermanentFailure("the SMTP server does not accept internationalised "
+                                           "addresses (no SMTPUTF8)")
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None
                 if attempt == 2:

@@ -1,4 +1,4 @@
-"""Addresses we must not mail: hard bounces, complaints and manual blocks."""
+"""Addresses we must not mail: hard bounces, complaints, soft-bounce streaks and manual blocks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from petitions.database import insert_ignoring_duplicates, utcnow
 from petitions.extensions import db
-from petitions.mail.models import Suppression, SuppressionReason
+from petitions.mail.models import SoftBounceStreak, Suppression, SuppressionReason
 from petitions.signing.canonical import canonical_email
 
 
@@ -53,10 +53,16 @@ def suppress(address: str, reason: SuppressionReason | str, detail: str | None =
 
 
 def unsuppress(address: str) -> bool:
-    """Take the address's mailbox off the list; True if it was on it. The caller commits."""
+    """Take the address's mailbox off the list, and forget its soft bounces, so that it
+    starts afresh; True if it was on the list. The caller commits."""
+    canonical = canonical_email(address)
+    db.session.execute(
+        delete(SoftBounceStreak).where(SoftBounceStreak.canonical_email == canonical)
+        .execution_options(synchronize_session=False)
+    )
     result = db.session.execute(
         delete(Suppression)
-        .where(Suppression.canonical_email == canonical_email(address))
+        .where(Suppression.canonical_email == canonical)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

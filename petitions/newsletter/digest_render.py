@@ -27,6 +27,7 @@ from petitions.newsletter.models import Article
 from petitions.newsletter.subscribers import Subscriber, SubscriberState
 from petitions.signing.canonical import canonical_email
 from petitions.signing.models import Petition
+from petitions.signing.translations import texts_for
 
 MANAGE = "__DIGEST_MANAGE_URL__"
 UNSUBSCRIBE = "__DIGEST_UNSUBSCRIBE_URL__"
@@ -46,6 +47,7 @@ class DigestRenderer:
         self._variants = VariantCache(CACHED_VARIANTS)
         self._articles: dict[int, Article] = {}
         self._petitions: dict[int, Petition] = {}
+        self._texts: dict = {}
 
     def prepare(self, rows: list[OutboxMessage]) -> dict[int, str]:
         subscriber_ids = {row.subscriber_id for row in rows}
@@ -76,16 +78,28 @@ class DigestRenderer:
             )
             for p in db.session.scalars(select(Petition).where(Petition.id.in_(petition_ids)))
         }
+        # Petitions in each subscriber's language; articles stay as they came in.
+        self._texts = texts_for((i, row.payload.get("locale") or "en")
+                                for row in rows for i in row.payload["petitions"])
         return {
             row.id: "unsubscribed or paused since it was queued"
             for row in rows
             if row.subscriber_id not in still_wanted
         }
 
+    def _petition_in(self, petition: SimpleNamespace, locale: str) -> SimpleNamespace:
+        text = self._texts.get((petition.id, locale))
+        if text is None:
+            return petition
+        return SimpleNamespace(**{**vars(petition), "title": text.title, "summary": text.summary,
+                                  "version": (*petition.version, text.title, text.summary)})
+
     def _variant(self, payload: dict) -> Variant:
         articles = [self._articles[i] for i in payload["articles"] if i in self._articles]
-        petitions = [self._petitions[i] for i in payload["petitions"] if i in self._petitions]
-        key = (payload["locale"], payload["frequency"],
+        locale = payload.get("locale") or "en"
+        petitions = [self._petition_in(self._petitions[i], locale)
+                     for i in payload["petitions"] if i in self._petitions]
+        key = (locale, payload["frequency"],
                tuple(a.version for a in articles), tuple(p.version for p in petitions))
 
         def make() -> Variant:
@@ -98,7 +112,7 @@ class DigestRenderer:
                 "unsubscribe_url": UNSUBSCRIBE,
                 "base_url": current_app.config["BASE_URL"],
             }
-            with force_locale(payload["locale"]):
+            with force_locale(locale):
                 text = render_template("email/digest/body.txt", **context)
                 html = inline_css(render_template("email/digest/body.html", subject="", **context))
             return Variant(PersonalBody(text), PersonalBody(html))

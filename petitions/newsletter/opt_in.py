@@ -55,7 +55,8 @@ def _subscribe_from_signature(signature) -> Subscriber:
             frequency=Frequency.WEEKLY.value,
             # The box says "the newsletter": without a category, that is all of it.
             all_categories=category is None,
-            locale=current_locale(),
+            # The language they signed in, not that of the browser the link opened in.
+            locale=getattr(signature, "locale", None) or current_locale(),
             confirmation_sends=0,
             confirmed_at=utcnow(),
         )

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flask_babel import get_locale
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from petitions.database import utcnow
 from petitions.extensions import db
+from petitions.languages import current_language
 from petitions.mail.suppression import is_suppressed, unsuppress
 from petitions.newsletter.consent import (
     ConsentAction,
@@ -69,7 +69,7 @@ def find_subscriber(canonical: str) -> Subscriber | None:
 
 
 def current_locale() -> str:
-    return str(get_locale() or "en")
+    return current_language()
 
 
 def subscribe(request: SubscriptionRequest) -> SubscribeOutcome:
@@ -139,6 +139,8 @@ def _subscribed_again(subscriber: Subscriber, request: SubscriptionRequest) -> S
         allowed = _bump(subscriber, 1 + MAX_RESENDS, confirmation_sent_at=utcnow())
         if allowed:
             subscriber.email = request.email
+            # New choices, made in this language: their emails follow it.
+            subscriber.locale = current_locale()
             _apply_choices(subscriber, request)
             record_consent(subscriber, ConsentAction.SUBSCRIBE, request.source,
                            request.consent_text, request.ip)

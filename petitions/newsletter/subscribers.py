@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -60,7 +61,8 @@ class Subscriber(db.Model):
     frequency: Mapped[str] = mapped_column(String(10), default=Frequency.WEEKLY.value)
     all_categories: Mapped[bool] = mapped_column(Boolean, default=False)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    locale: Mapped[str] = mapped_column(String(10), default="en")
+    # The language they subscribed in: their emails and digests go out in it.
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default=text("'en'"))
     confirmation_sends: Mapped[int] = mapped_column(Integer, default=0)
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

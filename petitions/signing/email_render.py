@@ -27,6 +27,7 @@ from petitions.mail.render import inline_css
 from petitions.mail.rendering import Content, VariantCache
 from petitions.signing.models import Petition, Signature
 from petitions.signing.tokens import make_confirmation_token
+from petitions.signing.translations import texts_for
 
 KIND = "signature_confirmation"
 CACHED_VARIANTS = 64
@@ -52,6 +53,7 @@ class ConfirmationRenderer:
         self._fill = re.compile(f"{re.escape(self.name_mark)}|{re.escape(self.link_mark)}")
         self._variants = VariantCache(CACHED_VARIANTS)
         self._signers: dict[int, SimpleNamespace] = {}
+        self._texts: dict = {}
         self._paths = current_app.url_map.bind("localhost")
 
     def prepare(self, rows: list[OutboxMessage]) -> dict[int, str]:
@@ -72,6 +74,10 @@ class ConfirmationRenderer:
                 .where(Signature.id.in_(sorted(ids)))
             )
         }
+        # The petition's title in each row's language, where it has a translation.
+        self._texts = texts_for((signer.petition.id, self._locale(row))
+                                for row in rows
+                                if (signer := self._signers.get(row.signature_id)))
         cancelled = {}
         for row in rows:
             signer = self._signers.get(row.signature_id)
@@ -80,6 +86,16 @@ class ConfirmationRenderer:
             elif signer.anonymised:
                 cancelled[row.id] = "the signature was anonymised"
         return cancelled
+
+    @staticmethod
+    def _locale(row: OutboxMessage) -> str:
+        return (row.payload or {}).get("locale") or "en"
+
+    def _petition_in(self, petition: SimpleNamespace, locale: str) -> SimpleNamespace:
+        text = self._texts.get((petition.id, locale))
+        if text is None:
+            return petition
+        return SimpleNamespace(id=petition.id, slug=petition.slug, title=text.title)
 
     def _url(self, endpoint: str, **values) -> str:
         return current_app.config["BASE_URL"] + self._paths.build(endpoint, values)
@@ -101,17 +117,18 @@ class ConfirmationRenderer:
 
     def render(self, row: OutboxMessage) -> Content:
         signer = self._signers[row.signature_id]
-        locale = row.payload.get("locale") or "en"
+        locale = self._locale(row)
+        petition = self._petition_in(signer.petition, locale)
         token = make_confirmation_token(row.signature_id, signer.canonical_email,
                                         issued_at=row.payload["issued_at"])
         link = self._url("signing.confirm", token=token)
         if any(character in link for character in '<>"\xa0'):
             # Escaped differently in text and in attributes: no shared variant for it.
-            variant = self._render(signer.petition, signer.name, link, locale)
+            variant = self._render(petition, signer.name, link, locale)
         else:
             variant = self._variants.get_or_make(
-                (signer.petition.id, signer.petition.slug, signer.petition.title, locale),
-                lambda: self._render(signer.petition, self.name_mark, self.link_mark, locale))
+                (petition.id, petition.slug, petition.title, locale),
+                lambda: self._render(petition, self.name_mark, self.link_mark, locale))
             values = {self.name_mark: signer.name, self.link_mark: link}
             html_values = {self.name_mark: _escaped(signer.name, HTML_TEXT),
                            self.link_mark: _escaped(link, HTML_TEXT)}

@@ -158,6 +158,8 @@ class Signature(db.Model):
     confirmation_sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmation_sends: Mapped[int] = mapped_column(Integer, default=0)
     notices_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # The language the supporter signed in: their emails go out in it.
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default=text("'en'"))
     # The partner API key that submitted it (petitions/api/partner.py), if any.
     api_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL"), index=True)

@@ -29,6 +29,7 @@ from petitions.signing.service import (
     load_for_confirmation,
     sign_petition,
 )
+from petitions.signing.translations import localized, localized_all
 
 bp = Blueprint("signing", __name__)
 RECENT_SIGNERS = 10
@@ -70,7 +71,7 @@ def _recent_public_signers(petition: Petition) -> list[dict]:
 def _render_petition(petition: Petition, form: SignatureForm, status: int = 200):
     page = render_template(
         "signing/petition.html",
-        petition=petition,
+        petition=localized(petition),
         form=form,
         recent_signers=_recent_public_signers(petition),
         refresh_seconds=current_app.config["COUNT_REFRESH_SECONDS"],
@@ -100,7 +101,8 @@ def index():
                Petition.removed_at.is_(None))
         .order_by(Petition.signature_count.desc(), Petition.created_at.desc())
     ).all()
-    return render_template("signing/index.html", petitions=[p for p in petitions if p.is_open])
+    return render_template("signing/index.html",
+                           petitions=localized_all(p for p in petitions if p.is_open))
 
 
 @bp.get("/petitions/<slug>")
@@ -147,7 +149,7 @@ def sign(slug: str):
 @bp.get("/petitions/<slug>/check-email")
 def check_email(slug: str):
     # The same page for new, pending and already-confirmed addresses: it reveals nothing.
-    return render_template("signing/check_email.html", petition=_public_petition(slug))
+    return render_template("signing/check_email.html", petition=localized(_public_petition(slug)))
 
 
 @bp.get("/petitions/<slug>/count.json")
@@ -196,7 +198,7 @@ def confirm(token: str):
             template,
             outcome=result.outcome.value,
             token=token,
-            petition=result.petition,
+            petition=localized(result.petition),
             just_confirmed=result.outcome == ConfirmOutcome.CONFIRMED,
         ),
         status,

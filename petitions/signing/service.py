@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from petitions.database import insert_ignoring_duplicates, utcnow
 from petitions.extensions import db
+from petitions.languages import current_language
 from petitions.signing.canonical import canonical_email
 from petitions.signing.email import (
     confirmation_subject,
@@ -50,23 +51,27 @@ class SignOutcome(StrEnum):
 
 
 def sign_petition(petition: Petition, details: SignatureDetails, ip: str | None,
-                  flag_reason: str | None = None, api_key_id: int | None = None) -> SignOutcome:
+                  flag_reason: str | None = None, api_key_id: int | None = None,
+                  locale: str | None = None) -> SignOutcome:
     """Store the signature and queue its email. With a `flag_reason` (over a rate limit,
     blocked, a bot trap) a new signature is stored flagged, gets the same email and the
     same answer, and is never counted. An existing signature is never flagged by a later
     attempt: anyone could otherwise discount a real signer by reusing their address.
     `api_key_id` records the partner key that brought a new signature (never an
-    existing one's, for the same reason).
+    existing one's, for the same reason). `locale` is the language the supporter signed
+    in (default: the request's); it is stored, and their emails go out in it.
 
     A new address costs one INSERT and its outbox row, committed together: the unique
     constraint, not a lookup first, tells a new address from a known one, so two
     requests racing with the same address store one signature and re-send to the other."""
     canonical = canonical_email(details.email)
+    locale = locale or current_language()
     for _ in range(3):  # a known signature deleted (expired, erased) meanwhile: try again
         signature_id = _insert_if_new(petition, details, canonical, ip, flag_reason,
-                                      api_key_id)
+                                      api_key_id, locale)
         if signature_id is not None:
-            queue_confirmation(signature_id, details.email, confirmation_subject(petition))
+            queue_confirmation(signature_id, details.email,
+                               confirmation_subject(petition, locale), locale)
             db.session.commit()
             return SignOutcome.CREATED
         existing = _find(petition.id, canonical)
@@ -86,7 +91,8 @@ def _new_signature_statement(dialect: str):
 
 
 def _insert_if_new(petition: Petition, details: SignatureDetails, canonical: str,
-                   ip: str | None, flag_reason: str | None, api_key_id: int | None) -> int | None:
+                   ip: str | None, flag_reason: str | None, api_key_id: int | None,
+                   locale: str) -> int | None:
     """The new signature's id, or None when the address has already signed."""
     now = utcnow()
     values = {
@@ -98,6 +104,7 @@ def _insert_if_new(petition: Petition, details: SignatureDetails, canonical: str
         "flagged": flag_reason is not None,
         "flag_reason": flag_reason,
         "api_key_id": api_key_id,
+        "locale": locale,
         "state": SignatureState.PENDING.value,
         "created_at": now,
         "confirmation_sent_at": now,

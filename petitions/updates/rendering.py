@@ -19,6 +19,7 @@ from petitions.mail.models import OutboxMessage
 from petitions.mail.rendering import Content, VariantCache
 from petitions.newsletter.digest_render import UNSUBSCRIBE, PersonalBody, Variant
 from petitions.signing.models import Petition, Signature
+from petitions.signing.translations import texts_for
 from petitions.updates.content import render_bodies
 from petitions.updates.links import stop_token, stop_url, update_headers
 from petitions.updates.models import PetitionUpdate, UpdateKind
@@ -32,6 +33,7 @@ class UpdateRenderer:
         self._variants = VariantCache(CACHED_VARIANTS)
         self._updates: dict[int, SimpleNamespace] = {}
         self._addresses: dict[int, str] = {}  # signature id -> canonical address
+        self._texts: dict = {}
 
     def prepare(self, rows: list[OutboxMessage]) -> dict[int, str]:
         signature_ids = {row.signature_id for row in rows if row.signature_id is not None}
@@ -51,6 +53,10 @@ class UpdateRenderer:
                 .where(PetitionUpdate.id.in_(update_ids))
             ).all()
         }
+        # The petition's title in each row's language, where it has a translation.
+        self._texts = texts_for((update.petition_id, row.payload.get("locale") or "en")
+                                for row in rows
+                                if (update := self._updates.get(row.payload.get("update"))))
         cancelled = {}
         for row in rows:
             if row.payload.get("update") not in self._updates:
@@ -60,15 +66,19 @@ class UpdateRenderer:
         return cancelled
 
     def _variant(self, update: SimpleNamespace, locale: str) -> Variant:
+        translated = self._texts.get((update.petition_id, locale))
+        petition_title = translated.title if translated else update.petition_title
+
         def make() -> Variant:
             with force_locale(locale):
                 text, html = render_bodies(
                     title=update.title, body=update.body, kind=update.kind,
-                    petition_title=update.petition_title, slug=update.slug, stop_url=UNSUBSCRIBE,
+                    petition_title=petition_title, slug=update.slug, stop_url=UNSUBSCRIBE,
                 )
             return Variant(PersonalBody(text), PersonalBody(html))
 
-        return self._variants.get_or_make((update.id, locale, update.title, update.body), make)
+        return self._variants.get_or_make(
+            (update.id, locale, update.title, update.body, petition_title), make)
 
     def render(self, row: OutboxMessage) -> Content:
         update = self._updates[row.payload["update"]]

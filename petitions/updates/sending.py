@@ -22,13 +22,14 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import force_locale
 from sqlalchemy import Row, func, insert, select, update
 
 from petitions.database import insert_ignoring_duplicates, utcnow
 from petitions.extensions import db
 from petitions.mail.models import OutboxMessage
 from petitions.signing.models import Signature
+from petitions.signing.translations import petition_text
 from petitions.updates import recipients
 from petitions.updates.content import update_subject
 from petitions.updates.models import PetitionUpdate, UpdateDelivery, UpdateState
@@ -63,9 +64,9 @@ def chunk_bounds(update: PetitionUpdate, chunk_size: int | None = None) -> Itera
 
 
 def plan_chunk(update: PetitionUpdate, first_id: int, last_id: int) -> list[Row]:
-    """(id, email) of the chunk's recipients who have no ledger row yet."""
+    """(id, email, locale) of the chunk's recipients who have no ledger row yet."""
     return db.session.execute(
-        select(Signature.id, Signature.email)
+        select(Signature.id, Signature.email, Signature.locale)
         .where(Signature.id.in_(
             recipients.missing(update).where(Signature.id.between(first_id, last_id))))
         .order_by(Signature.id)
@@ -91,15 +92,17 @@ def queue_chunk(update: PetitionUpdate, planned: list[Row]) -> int:
           "created_at": now} for row in planned],
     ))
     if inserted:
-        subject = update_subject(update.title, update.petition.title)
-        payload_base = {"update": update.id, "locale": str(get_locale() or "en")}
+        # Each signer's email in the language they signed in; the update's own words
+        # are the admin's, the petition's title and everything around them translated.
+        subjects = {locale: _subject_in(update, locale)
+                    for locale in {row.locale or "en" for row in planned}}
         db.session.execute(insert(OutboxMessage), [
             {
                 "kind": KIND,
                 "to_address": row.email,
-                "subject": subject,
+                "subject": subjects[row.locale or "en"],
                 "headers": {},
-                "payload": payload_base,
+                "payload": {"update": update.id, "locale": row.locale or "en"},
                 "message_id": message_ids[row.id],
                 "signature_id": row.id,
                 "state": "pending",
@@ -111,6 +114,11 @@ def queue_chunk(update: PetitionUpdate, planned: list[Row]) -> int:
         ])
     db.session.commit()
     return len(inserted)
+
+
+def _subject_in(update: PetitionUpdate, locale: str) -> str:
+    with force_locale(locale):
+        return update_subject(update.title, petition_text(update.petition, locale).title)
 
 
 def build_chunk(update_id: int, first_id: int, last_id: int) -> int:

@@ -26,6 +26,7 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         self.sink.store.save(envelope.original_content or envelope.content)
+        self.sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.sink.accepted += 1
         return "250 Message accepted"
 
@@ -37,6 +38,8 @@ class SmtpSink:
         # Address fragment -> SMTP reply, e.g. {"bounce": "550 5.1.1 No such user"}.
         self.rules: dict[str, str] = {}
         self.accepted = 0
+        # (MAIL FROM, RCPT TOs) of each message accepted, in order.
+        self.envelopes: list[tuple[str, list[str]]] = []
         self._controller: Controller | None = None
 
     @property
@@ -60,6 +63,7 @@ class SmtpSink:
     def clear(self) -> None:
         self.store.clear()
         self.accepted = 0
+        self.envelopes.clear()
 
     @property
     def messages(self) -> list[CaughtMessage]:
