@@ -12,6 +12,7 @@ from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.newsletter.models import Article, Category, slugify
 from petitions.signing.models import Petition, PetitionState
+from petitions.signing.translations import PetitionTranslation
 
 CATEGORY = "Immigration Policy & Border Issues"
 DEMO_SITE = "https://truthandresistance.example/articles/"
@@ -59,6 +60,31 @@ is less safe.
 3. Publish every request from ICE to MPD, and MPD's answer, each quarter.
 """
 
+# The demo petition in Spanish, so that the language switch shows a translated petition.
+PETITION_ES = (
+    "Que la policía de DC no participe en la aplicación de las leyes de inmigración",
+    "Alcaldesa Bowser y Concejo de DC: retiren la orden que permite a los agentes de la "
+    "Policía Metropolitana compartir información con ICE y transportar a sus agentes y a "
+    "las personas detenidas.",
+    """\
+Una nueva orden permite que los agentes del Departamento de Policía Metropolitana de DC
+pasen información al Servicio de Inmigración y Control de Aduanas (ICE) y trasladen a sus
+agentes y a las personas que detienen.
+
+Todas las personas que viven en esta ciudad deben poder llamar a la policía, denunciar un
+delito o servir de testigo sin miedo a que esa llamada termine con una familia separada.
+Cuando la policía local se convierte en un brazo de la aplicación de las leyes de
+inmigración, la gente deja de acercarse, y toda la ciudad es menos segura.
+
+**Pedimos a la Alcaldesa y al Concejo que:**
+
+1. Retiren la orden y reafirmen que la MPD no participa en la aplicación civil de las
+   leyes de inmigración.
+2. Conviertan esa norma en ley, para que no dependa de quién dirija la policía este mes.
+3. Publiquen cada trimestre todas las solicitudes de ICE a la MPD y la respuesta de la MPD.
+""",
+)
+
 
 def _category() -> Category:
     slug = slugify(CATEGORY)
@@ -87,6 +113,16 @@ def _petition(category: Category) -> Petition:
     return petition
 
 
+def _spanish_text(petition: Petition) -> None:
+    db.session.flush()  # the petition's id
+    exists = db.session.scalar(select(PetitionTranslation.id).where(
+        PetitionTranslation.petition_id == petition.id, PetitionTranslation.locale == "es"))
+    if exists is None:
+        title, summary, body = PETITION_ES
+        db.session.add(PetitionTranslation(petition_id=petition.id, locale="es", title=title,
+                                           summary=summary, body=body))
+
+
 def _article(title: str, summary: str, published_at, category, petition=None) -> bool:
     url = DEMO_SITE + slugify(title, max_length=120)
     if db.session.scalar(select(Article.id).where(Article.url == url)) is not None:
@@ -107,6 +143,7 @@ def _article(title: str, summary: str, published_at, category, petition=None) ->
 def load_demo() -> dict[str, int]:
     category = _category()
     petition = _petition(category)
+    _spanish_text(petition)
     created = int(_article(*LEAD_ARTICLE, category, petition))
     for index, headline in enumerate(RELATED_HEADLINES):
         published = LEAD_ARTICLE[2] - timedelta(hours=6 * (index + 1))

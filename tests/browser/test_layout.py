@@ -32,7 +32,7 @@ from tests.factories import SignatureFactory
 WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 SHOTS = ARTIFACTS.parent / "screenshots"
 # The pages the README shows; every other page is still checked and saved as an artefact.
-README_PAGES = ("demo-petition", "index", "petition-with-errors", "check-email", "confirmed",
+README_PAGES = ("demo-petition", "demo-petition-es", "index", "petition-with-errors", "check-email", "confirmed",
                 "petition-closed", "petition-removed-410", "token-expired",
                 "too-many-requests-429", "subscribe", "preferences", "unsubscribed")
 
@@ -57,7 +57,15 @@ def demo_petition(browser_page, app):
     browser_page.goto(f"/petitions/{PETITION_SLUG}")
 
 
-PAGES = {"demo-petition": demo_petition, **PETITION_PAGES, **NEWSLETTER_PAGES}
+def demo_petition_in_spanish(browser_page, app):
+    """The same, after the reader picked Español in the header: the demo's translation."""
+    demo_petition(browser_page, app)
+    browser_page.get_by_role("link", name="Español").click()
+    browser_page.get_by_role("heading", level=1).filter(has_text="policía").wait_for()
+
+
+PAGES = {"demo-petition": demo_petition, "demo-petition-es": demo_petition_in_spanish,
+         **PETITION_PAGES, **NEWSLETTER_PAGES}
 # The embed is a card for other sites' iframes, checked by the embed tests at its own size.
 LAID_OUT = [name for name in PAGES if not name.startswith("embed")]
 
