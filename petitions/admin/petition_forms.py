@@ -125,6 +125,20 @@ def category_choices() -> list[tuple[str, str]]:
 
 # --- the petition editor --------------------------------------------------------------------
 
+
+def markdown_body_field() -> TextAreaField:
+    """A petition's text, in its own language or a translation: the same limits for both."""
+    return TextAreaField(
+        _l("Text (Markdown)"),
+        validators=[
+            Optional(),
+            Length(max=BODY_MAX, message=_l("Use %(max)d characters or fewer.", max=BODY_MAX)),
+            no_control_characters_in_text,
+        ],
+        filters=[multi_line],
+    )
+
+
 class PetitionForm(FlaskForm):
     slug = StringField(
         _l("Address (slug)"),
@@ -139,15 +153,7 @@ class PetitionForm(FlaskForm):
     )
     title = text_field(_l("Title"), 200, _l("Give the petition a title."))
     summary = text_field(_l("Summary"), 500, _l("Write a one-paragraph summary."), area=True)
-    body = TextAreaField(
-        _l("Text (Markdown)"),
-        validators=[
-            Optional(),
-            Length(max=BODY_MAX, message=_l("Use %(max)d characters or fewer.", max=BODY_MAX)),
-            no_control_characters_in_text,
-        ],
-        filters=[multi_line],
-    )
+    body = markdown_body_field()
     target = text_field(_l("Addressed to"), 200, _l("Say who the petition is addressed to."))
     goal = WholeNumberField(
         _l("Signature goal"),
@@ -228,15 +234,7 @@ class TranslationForm(FlaskForm):
 
     title = text_field(_l("Title"), 200, _l("Give the translated title."))
     summary = text_field(_l("Summary"), 500, _l("Write the translated summary."), area=True)
-    body = TextAreaField(
-        _l("Text (Markdown)"),
-        validators=[
-            Optional(),
-            Length(max=BODY_MAX, message=_l("Use %(max)d characters or fewer.", max=BODY_MAX)),
-            no_control_characters_in_text,
-        ],
-        filters=[multi_line],
-    )
+    body = markdown_body_field()
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))
 
