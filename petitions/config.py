@@ -77,7 +77,7 @@ def normalise_database_url(url: str) -> str:
     )
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -142,7 +142,7 @@ def _mail_from(env: Mapping[str, str], base_url: str) -> str:
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+def positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -155,7 +155,7 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _clock_time(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
+def clock_time(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
     raw = env.get(name, "").strip() or default
     hours, _, minutes = raw.partition(":")
     if not (hours.isdigit() and minutes.isdigit()) or int(hours) > 23 or int(minutes) > 59:
@@ -163,18 +163,7 @@ def _clock_time(env: Mapping[str, str], name: str, default: str) -> tuple[int, i
     return int(hours), int(minutes)
 
 
-RATE_LIMITS = {  # setting -> default, in Flask-Limiter's notation
-    "RATELIMIT_SIGN": "1/minute;5/5 minutes",  # per petition and IP: e-petitions' spirit
-    "RATELIMIT_SIGN_IP": "5/minute;20/hour",  # per IP, across petitions
-    "RATELIMIT_SUBSCRIBE": "5/minute;20/hour",
-    "RATELIMIT_CONFIRM": "30/minute;200/hour",
-    "RATELIMIT_LOGIN": "10/minute;50/hour",
-    "RATELIMIT_API": "120/minute",
-}
-CAPTCHA_PROVIDERS = ("", "hcaptcha", "turnstile", "altcha")
-
-
-def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+def non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -183,48 +172,11 @@ def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _abuse_settings(env: Mapping[str, str], redis_url: str | None) -> dict:
-    from limits import parse_many
-
-    enabled = env.get("RATELIMIT_ENABLED", "true").strip().lower() or "true"
-    if enabled not in ("0", "1", "true", "false", "yes", "no"):
-        raise ConfigError("RATELIMIT_ENABLED", "must be true or false")
-    settings: dict = {
-        "RATELIMIT_ENABLED": enabled in ("1", "true", "yes"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "").strip()
-        or redis_url or "memory://",
-    }
-    for name, default in RATE_LIMITS.items():
-        value = env.get(name, "").strip() or default
-        try:
-            parse_many(value)
-        except ValueError:
-            raise ConfigError(name, f"is not a rate limit like '5/minute;20/hour': {value!r}") from None
-        settings[name] = value
-    provider = env.get("CAPTCHA_PROVIDER", "").strip().lower()
-    if provider not in CAPTCHA_PROVIDERS:
-        raise ConfigError("CAPTCHA_PROVIDER", "must be empty, hcaptcha, turnstile or altcha")
-    site_key, secret = env.get("CAPTCHA_SITE_KEY", "").strip(), env.get("CAPTCHA_SECRET", "").strip()
-    if provider in ("hcaptcha", "turnstile") and not site_key:
-        raise ConfigError("CAPTCHA_SITE_KEY", f"is required with CAPTCHA_PROVIDER={provider}")
-    if provider and not secret:
-        raise ConfigError("CAPTCHA_SECRET", f"is required with CAPTCHA_PROVIDER={provider}")
-    return {
-        **settings,
-        "MIN_FILL_SECONDS": _non_negative_int(env, "MIN_FILL_SECONDS", 3),
-        "ABUSE_ALERT_IP_PER_HOUR": _non_negative_int(env, "ABUSE_ALERT_IP_PER_HOUR", 50),
-        "ABUSE_ALERT_DOMAIN_PER_HOUR": _non_negative_int(env, "ABUSE_ALERT_DOMAIN_PER_HOUR", 200),
-        "CAPTCHA_PROVIDER": provider,
-        "CAPTCHA_SITE_KEY": site_key,
-        "CAPTCHA_SECRET": secret,
-    }
-
-
 def _outbox_retry_settings(env: Mapping[str, str]) -> dict:
     """The back-off after a 4xx reply or an unreachable SMTP server: the first wait,
     doubled after each failed attempt up to the longest wait."""
-    first = _positive_float(env, "OUTBOX_RETRY_SECONDS", 30.0)
-    longest = _positive_float(env, "OUTBOX_RETRY_MAX_SECONDS", 7200.0)
+    first = positive_float(env, "OUTBOX_RETRY_SECONDS", 30.0)
+    longest = positive_float(env, "OUTBOX_RETRY_MAX_SECONDS", 7200.0)
     if longest < first:
         raise ConfigError("OUTBOX_RETRY_MAX_SECONDS", "must not be less than OUTBOX_RETRY_SECONDS")
     return {"OUTBOX_RETRY_SECONDS": first, "OUTBOX_RETRY_MAX_SECONDS": longest}
@@ -268,43 +220,19 @@ def _newsletter_settings(env: Mapping[str, str], base_url: str, mail_from: str) 
         raise ConfigError("UNSUBSCRIBE_MAILTO", f"is not a valid address ({exc})") from None
     return {
         "SITE_TIMEZONE": timezone,
-        "DIGEST_DAILY_AT": _clock_time(env, "DIGEST_DAILY_AT", "07:00"),
+        "DIGEST_DAILY_AT": clock_time(env, "DIGEST_DAILY_AT", "07:00"),
         "DIGEST_WEEKLY_DAY": weekly_day,
         "ARTICLE_FEEDS": feeds,
-        "ARTICLE_FEED_INTERVAL": _positive_int(env, "ARTICLE_FEED_INTERVAL", 15),
+        "ARTICLE_FEED_INTERVAL": positive_int(env, "ARTICLE_FEED_INTERVAL", 15),
         "ARTICLES_API_TOKEN": api_token,
         "BOUNCE_WEBHOOK_TOKEN": bounce_token,
-        "MAIL_RATE_PER_SECOND": _positive_float(env, "MAIL_RATE_PER_SECOND", 50.0),
-        "DIGEST_CHUNK_SIZE": _positive_int(env, "DIGEST_CHUNK_SIZE", 500),
-        "OUTBOX_SENDING_TIMEOUT": _positive_int(env, "OUTBOX_SENDING_TIMEOUT", 600),
+        "MAIL_RATE_PER_SECOND": positive_float(env, "MAIL_RATE_PER_SECOND", 50.0),
+        "DIGEST_CHUNK_SIZE": positive_int(env, "DIGEST_CHUNK_SIZE", 500),
+        "OUTBOX_SENDING_TIMEOUT": positive_int(env, "OUTBOX_SENDING_TIMEOUT", 600),
         **_outbox_retry_settings(env),
         "UNSUBSCRIBE_MAILTO": unsubscribe_mailto,
         "LIST_ID_DOMAIN": urlsplit(base_url).hostname or "localhost",
     }
-
-
-def _language_settings(env: Mapping[str, str]) -> dict:
-    """LANGUAGES: the languages pages and emails come in (comma-separated codes, each one
-    Babel knows); DEFAULT_LANGUAGE: one of them, used when nothing else decides."""
-    import re
-
-    from babel import Locale, UnknownLocaleError
-
-    raw = env.get("LANGUAGES", "").strip() or "en,es"
-    codes = [code.strip() for code in raw.split(",") if code.strip()]
-    for code in codes:
-        # Codes go into cookies, URLs and folder names: plain "es" or "pt_BR" only.
-        try:
-            if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", code):
-                raise ValueError(code)
-            Locale.parse(code)
-        except (UnknownLocaleError, ValueError):
-            raise ConfigError("LANGUAGES", f"{code!r} is not a language code like es or pt_BR") from None
-    default = env.get("DEFAULT_LANGUAGE", "").strip() or "en"
-    if default not in codes:
-        raise ConfigError("DEFAULT_LANGUAGE", f"must be one of LANGUAGES ({', '.join(codes)})")
-    return {"LANGUAGES": list(dict.fromkeys(codes)), "DEFAULT_LANGUAGE": default,
-            "BABEL_DEFAULT_LOCALE": default}
 
 
 def _deliverability_settings(env: Mapping[str, str]) -> dict:
@@ -320,6 +248,10 @@ def _deliverability_settings(env: Mapping[str, str]) -> dict:
 
 def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
     """Turn the environment into Flask config keys. Raises ConfigError on bad input."""
+    # Each domain reads its own settings with this module's parsers.
+    from petitions.abuse.settings import abuse_settings
+    from petitions.languages import language_settings
+
     instance = Path(instance_path)
     app_env = env.get("APP_ENV", "development").strip().lower() or "development"
     if app_env not in ENVIRONMENTS:
@@ -337,7 +269,7 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
     smtp_url = env.get("SMTP_URL", "").strip() or None
     if smtp_url is None and app_env == "production":
         raise ConfigError("SMTP_URL", "is required in production (the mail catcher is for development)")
-    catcher_port = _positive_int(env, "MAIL_CATCHER_PORT", 1025)
+    catcher_port = positive_int(env, "MAIL_CATCHER_PORT", 1025)
     if catcher_port > 65535:
         raise ConfigError("MAIL_CATCHER_PORT", "must be a port number from 1 to 65535")
     smtp = parse_smtp_url(smtp_url or f"smtp://127.0.0.1:{catcher_port}")
@@ -346,8 +278,8 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
     mail_from = _mail_from(env, base_url)
     return {
         **_newsletter_settings(env, base_url, mail_from),
-        **_language_settings(env),
-        **_abuse_settings(env, redis_url),
+        **language_settings(env),
+        **abuse_settings(env, redis_url),
         **_deliverability_settings(env),
         "APP_ENV": app_env,
         "SECRET_KEY": _secret_key(env, app_env, instance),
@@ -361,12 +293,12 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
         "MAIL_CATCHER_DIR": str(instance / "mail"),
         "BASE_URL": base_url,
         "MAIL_FROM": mail_from,
-        "CONFIRMATION_MAX_AGE_DAYS": _positive_int(env, "CONFIRMATION_MAX_AGE_DAYS", 7),
+        "CONFIRMATION_MAX_AGE_DAYS": positive_int(env, "CONFIRMATION_MAX_AGE_DAYS", 7),
         # How many reverse proxies in front of gunicorn to trust for X-Forwarded-For/-Proto.
-        "TRUSTED_PROXIES": _non_negative_int(env, "TRUSTED_PROXIES", 0),
-        "IP_RETENTION_DAYS": _positive_int(env, "IP_RETENTION_DAYS", 30),
-        "SIGNATURE_RETENTION_MONTHS": _positive_int(env, "SIGNATURE_RETENTION_MONTHS", 6),
-        "COUNT_REFRESH_SECONDS": _positive_int(env, "COUNT_REFRESH_SECONDS", 2),
+        "TRUSTED_PROXIES": non_negative_int(env, "TRUSTED_PROXIES", 0),
+        "IP_RETENTION_DAYS": positive_int(env, "IP_RETENTION_DAYS", 30),
+        "SIGNATURE_RETENTION_MONTHS": positive_int(env, "SIGNATURE_RETENTION_MONTHS", 6),
+        "COUNT_REFRESH_SECONDS": positive_int(env, "COUNT_REFRESH_SECONDS", 2),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

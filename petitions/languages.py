@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
 from flask import (
     Blueprint,
@@ -35,6 +37,8 @@ from flask import (
 from flask_babel import format_decimal as babel_format_decimal
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
+
+from petitions.config import ConfigError
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -243,3 +247,23 @@ def register_languages(app: Flask) -> None:
                                  language_name=own_name, language_label=label)
     for directory in app.extensions["babel"].translation_directories:
         compile_catalogues(Path(directory))
+
+
+def language_settings(env: Mapping[str, str]) -> dict:
+    """LANGUAGES: the languages pages and emails come in (comma-separated codes, each one
+    Babel knows); DEFAULT_LANGUAGE: one of them, used when nothing else decides."""
+    raw = env.get("LANGUAGES", "").strip() or "en,es"
+    codes = [code.strip() for code in raw.split(",") if code.strip()]
+    for code in codes:
+        # Codes go into cookies, URLs and folder names: plain "es" or "pt_BR" only.
+        try:
+            if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", code):
+                raise ValueError(code)
+            Locale.parse(code)
+        except (UnknownLocaleError, ValueError):
+            raise ConfigError("LANGUAGES", f"{code!r} is not a language code like es or pt_BR") from None
+    default = env.get("DEFAULT_LANGUAGE", "").strip() or "en"
+    if default not in codes:
+        raise ConfigError("DEFAULT_LANGUAGE", f"must be one of LANGUAGES ({', '.join(codes)})")
+    return {"LANGUAGES": list(dict.fromkeys(codes)), "DEFAULT_LANGUAGE": default,
+            "BABEL_DEFAULT_LOCALE": default}
