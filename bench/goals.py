@@ -106,6 +106,11 @@ def _soak(document: dict) -> tuple[str, bool]:
             all(goals.values()) and not document.get("quick"))
 
 
+def _spam(document: dict) -> tuple[str, bool]:
+    worst = max(document["kinds"], key=lambda kind: kind["score"])
+    return f"highest {worst['score']} ({worst['kind']})", document["all_met"]
+
+
 GOALS: list[Goal] = [
     Goal("intake", "intake", "signing ≥ 0.3 of the trivial endpoint and ≥ 660/s", _intake_rate),
     Goal("intake", "intake", "signing p99 < 100 ms, no errors, every signature stored",
@@ -128,4 +133,5 @@ GOALS: list[Goal] = [
     Goal("export-signers", "export_signers", "export memory flat with size", _export_memory),
     Goal("export-counts", "export_counts", "each counts export within a few (≤ 10) s",
          _counts_export),
+    Goal("spam", "spam_score", "every kind of email scores below 1.0 in SpamAssassin", _spam),
 ]

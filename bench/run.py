@@ -49,6 +49,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "export-counts": Benchmark("export_counts.py", 40, full=("--keep",),
                                quick=("--signatures", "200000")),
     "soak": Benchmark("soak.py", 20),
+    "spam": Benchmark("spam_score.py", 2),
 }
 
 

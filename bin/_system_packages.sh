@@ -10,6 +10,8 @@ command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v spamassassin >/dev/null 2>&1 || missing+=(spamassassin)
+# spamd scores a message in milliseconds once started; the spamassassin command takes seconds.
+command -v spamd >/dev/null 2>&1 || missing+=(spamd spamc)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
     || { apt-get update -q >/dev/null 2>&1 && \

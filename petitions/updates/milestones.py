@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+from types import SimpleNamespace
 
-from flask_babel import format_number
+from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +56,21 @@ def milestone_text(petition: Petition, kind: UpdateKind) -> tuple[str, str]:
         + "\n\n"
         + _("We will write again when there is news."),
     )
+
+
+def words_for_reader(update, petition_title: str, locale: str) -> tuple[str, str]:
+    """An update's (title, body) for one reader. An admin's words go out as written; a
+    milestone's text is generated, so it is written again in the reader's language, with
+    the petition's title in that language. `update` needs kind, title and body, plus the
+    petition's target, signature_count, goal and slug (a PetitionUpdate's petition, or
+    the renderer's plain copy)."""
+    if update.kind == UpdateKind.MANUAL:
+        return update.title, update.body
+    source = getattr(update, "petition", None) or update
+    petition = SimpleNamespace(title=petition_title, target=source.target, slug=source.slug,
+                               signature_count=source.signature_count, goal=source.goal)
+    with force_locale(locale):
+        return milestone_text(petition, UpdateKind(update.kind))
 
 
 def _visible():

@@ -22,6 +22,7 @@ from petitions.signing.models import Petition, Signature
 from petitions.signing.translations import texts_for
 from petitions.updates.content import render_bodies
 from petitions.updates.links import stop_token, stop_url, update_headers
+from petitions.updates.milestones import words_for_reader
 from petitions.updates.models import PetitionUpdate, UpdateKind
 from petitions.updates.recipients import wants_updates
 
@@ -46,7 +47,8 @@ class UpdateRenderer:
         self._updates = {
             u.id: SimpleNamespace(
                 id=u.id, title=u.title, body=u.body, kind=u.kind, petition_id=p.id,
-                petition_title=p.title, slug=p.slug,
+                petition_title=p.title, slug=p.slug, target=p.target,
+                signature_count=p.signature_count, goal=p.goal,
             )
             for u, p in db.session.execute(
                 select(PetitionUpdate, Petition).join(Petition)
@@ -70,9 +72,10 @@ class UpdateRenderer:
         petition_title = translated.title if translated else update.petition_title
 
         def make() -> Variant:
+            title, body = words_for_reader(update, petition_title, locale)
             with force_locale(locale):
                 text, html = render_bodies(
-                    title=update.title, body=update.body, kind=update.kind,
+                    title=title, body=body, kind=update.kind,
                     petition_title=petition_title, slug=update.slug, stop_url=UNSUBSCRIBE,
                 )
             return Variant(PersonalBody(text), PersonalBody(html))

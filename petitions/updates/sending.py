@@ -117,8 +117,12 @@ def queue_chunk(update: PetitionUpdate, planned: list[Row]) -> int:
 
 
 def _subject_in(update: PetitionUpdate, locale: str) -> str:
+    from petitions.updates.milestones import words_for_reader  # it builds on this module
+
+    petition_title = petition_text(update.petition, locale).title
+    title, _body = words_for_reader(update, petition_title, locale)
     with force_locale(locale):
-        return update_subject(update.title, petition_text(update.petition, locale).title)
+        return update_subject(title, petition_title)
 
 
 def build_chunk(update_id: int, first_id: int, last_id: int) -> int:

@@ -8,9 +8,11 @@ from datetime import timedelta
 from petitions.database import utcnow
 from petitions.extensions import db
 from petitions.signing.translations import PetitionTranslation
+from petitions.updates import milestones
+from petitions.updates.models import UpdateKind
 from tests.factories import CategoryFactory, PetitionFactory, SubscriberFactory
 from tests.newsletter.digest_helpers import article, run_digest
-from tests.updates.helpers import draft, publish_and_send, signer
+from tests.updates.helpers import draft, publish_and_send, send_published, signer
 
 NOW = utcnow()
 YESTERDAY = NOW - timedelta(days=1)
@@ -58,3 +60,26 @@ def test_an_update_reaches_each_signer_in_their_language(app, mail, spanish):
     assert to_ana.subject == "We delivered it · petición: Más parques"
     assert "Más parques" in to_ana.part("plain")
     assert to_ada.subject == "We delivered it · More parks"
+
+
+def test_a_milestone_is_written_again_in_each_signers_language(app, mail):
+    """A milestone's words are generated, not an admin's: each signer reads them in their
+    own language (the real catalogue), with the petition's title in that language."""
+    petition = PetitionFactory(title="More parks", goal=2, signature_count=2,
+                               milestone_emails=True)
+    db.session.add(PetitionTranslation(petition_id=petition.id, locale="es",
+                                       title="Más parques", summary="Zonas verdes."))
+    db.session.commit()
+    signer(petition, "ana@example.org", locale="es")
+    signer(petition, "ada@example.org", locale="en")
+
+    update_id = milestones.create(petition.id, UpdateKind.GOAL_REACHED)
+    assert send_published(update_id) == 2
+
+    [to_ana] = mail.to("ana@example.org")
+    assert to_ana.subject.startswith("Alcanzamos nuestra meta de 2 firmas")
+    assert "Más parques" in to_ana.part("plain")
+    assert "More parks" not in to_ana.part("plain")
+    [to_ada] = mail.to("ada@example.org")
+    assert to_ada.subject.startswith("We reached our goal of 2 signatures")
+    assert "More parks" in to_ada.part("plain")
