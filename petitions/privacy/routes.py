@@ -15,8 +15,11 @@ from petitions.errors import render_error
 from petitions.privacy import rights
 from petitions.privacy.commands import retention_command
 from petitions.privacy.forms import EraseForm, LinkRequestForm
+from petitions.privacy.labels import label, when
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+bp.add_app_template_filter(label, "label")
+bp.add_app_template_filter(when, "when")
 # `flask privacy retention`: the blueprint's name is its command group.
 bp.cli.add_command(retention_command)
 
