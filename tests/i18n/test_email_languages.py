@@ -33,11 +33,11 @@ def test_a_spanish_subscriber_gets_a_spanish_digest_frame(app, mail, spanish):
     [spanish_digest] = mail.to(lector.email)
     assert spanish_digest.subject == "1 artículo nuevo: ICE detention space to double"
     text = spanish_digest.part("plain")
-    assert "Tu resumen diario" in text
-    assert "Peticiones que puedes firmar" in text
+    assert "Su resumen diario" in text
+    assert "Peticiones que puede firmar" in text
     assert "Que DC siga siendo santuario" in text
     assert "ICE detention space to double" in text  # the article as it came in
-    assert "Tu resumen diario" in spanish_digest.part("html")
+    assert "Su resumen diario" in spanish_digest.part("html")
 
     [english_digest] = mail.to(reader.email)
     assert english_digest.subject == "1 new article: ICE detention space to double"
@@ -57,7 +57,7 @@ def test_an_update_reaches_each_signer_in_their_language(app, mail, spanish):
 
     [to_ana] = mail.to("ana@example.org")
     [to_ada] = mail.to("ada@example.org")
-    assert to_ana.subject == "We delivered it · petición: Más parques"
+    assert to_ana.subject == "We delivered it · Más parques"
     assert "Más parques" in to_ana.part("plain")
     assert to_ada.subject == "We delivered it · More parks"
 

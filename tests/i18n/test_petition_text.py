@@ -51,7 +51,7 @@ def test_readers_of_the_default_language_get_the_petition_itself(app, petition):
 def test_the_fallback_notice_says_which_language_is_shown(app, spanish, petition):
     with app.test_request_context("/?lang=es"):
         html = render_template_string(NOTICE, petition=petition)
-    assert "Esta petición aún no está disponible en español; se muestra en inglés." in html
+    assert "Esta petición todavía no está disponible en español; se muestra en inglés." in html
 
     # A request of its own (the test holds an app context, whose `g` would carry over).
     with app.app_context(), app.test_request_context("/?lang=en"):

@@ -40,15 +40,15 @@ def test_signing_in_spanish_from_start_to_finish(client, mail, spanish):
     assert signature.locale == "es"
     [row] = outbox(kind="signature_confirmation")
     assert row.payload["locale"] == "es"
-    assert row.subject == f"Confirma tu firma: {SPANISH_TITLE}"
+    assert row.subject == f"Confirme su firma: {SPANISH_TITLE}"
 
     assert deliver_due()["sent"] == 1
     [message] = mail.to("jane@example.org")
-    assert message.subject == f"Confirma tu firma: {SPANISH_TITLE}"
+    assert message.subject == f"Confirme su firma: {SPANISH_TITLE}"
     text = message.part("plain")
-    assert "Confirma que quieres firmar esta petición:" in text
+    assert "Confirme que quiere firmar esta petición:" in text
     assert SPANISH_TITLE in text
-    assert "Confirma que quieres firmar esta petición:" in message.part("html")
+    assert "Confirme que quiere firmar esta petición:" in message.part("html")
 
     token = confirm_token_in(text)
     confirm_page = client.get(f"/confirm/{token}").get_data(as_text=True)
@@ -75,7 +75,7 @@ def test_the_email_follows_the_language_of_the_signature_not_of_the_sender(app, 
     deliver_due()
 
     [notice] = mail.to("jane@example.org")
-    assert notice.subject == f"Ya has firmado: {SPANISH_TITLE}"
+    assert notice.subject == f"Usted ya firmó: {SPANISH_TITLE}"
 
 
 def test_english_signers_get_english_email(client, mail, spanish):
