@@ -50,6 +50,7 @@ BENCHMARKS: dict[str, Benchmark] = {
                                quick=("--signatures", "200000")),
     "soak": Benchmark("soak.py", 20),
     "spam": Benchmark("spam_score.py", 2),
+    "dkim": Benchmark("dkim_cost.py", 2),
 }
 
 
