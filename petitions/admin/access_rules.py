@@ -55,7 +55,8 @@ def create():
     audit.record("access_rule_added", rule, kind=rule.kind, pattern=rule.pattern,
                  rule_action=rule.action)
     db.session.commit()
-    flash(_("Rule added: %(action)s %(pattern)s.", action=rule.action, pattern=rule.pattern))
+    flash(_("Rule added: block %(pattern)s.", pattern=rule.pattern) if rule.action == "block"
+          else _("Rule added: allow %(pattern)s.", pattern=rule.pattern))
     return redirect(url_for(".index"), code=303)
 
 
@@ -69,5 +70,6 @@ def delete(rule_id: int):
                  rule_action=rule.action)
     db.session.delete(rule)
     db.session.commit()
-    flash(_("Rule removed: %(action)s %(pattern)s.", action=rule.action, pattern=rule.pattern))
+    flash(_("Rule removed: block %(pattern)s.", pattern=rule.pattern) if rule.action == "block"
+          else _("Rule removed: allow %(pattern)s.", pattern=rule.pattern))
     return redirect(url_for(".index"), code=303)

@@ -75,7 +75,8 @@ def change_role(account_id: int):
         account.role = form.role.data
         account.session_version += 1  # the new rights apply from a fresh login
         db.session.commit()
-        flash(_("%(email)s is now a %(role)s.", email=account.email, role=account.role))
+        flash(_("%(email)s is now an admin.", email=account.email) if account.role == "admin"
+              else _("%(email)s is now a moderator.", email=account.email))
     return redirect(url_for(".index"), code=303)
 
 

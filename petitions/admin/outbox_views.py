@@ -116,7 +116,9 @@ def outbox_retry(message_id: int):
             404, _("Email not found"), _("There is no outbox email with that number."))))
     if message.state != OutboxState.FAILED:
         return render_error(409, _("Only failed emails can be retried"),
-                            _("This email is %(state)s.", state=message.state))
+                            _("This email is still being sent.") if message.state == OutboxState.SENDING
+                            else _("This email was sent.") if message.state == OutboxState.SENT
+                            else _("This email is waiting to be sent."))
     if (message.last_error or "").startswith(NOT_SENT_PREFIX):
         return render_error(409, _("This email was held back on purpose"),
                             _("It was not sent because: %(reason)s. It can't be retried.",
