@@ -35,6 +35,9 @@ celery_app.conf.beat_schedule = {
     "update-milestones": {"task": "updates.milestones", "schedule": 60.0, "options": {"expires": 50}},
     # Resume update sends whose fan-out stalled (a killed worker, a lost task).
     "resume-stalled-updates": {"task": "updates.resume", "schedule": 300.0, "options": {"expires": 240}},
+    # Digest chunks the broker lost (a Redis restart keeps nothing), and runs whose start
+    # or fan-out was lost, are queued again.
+    "resume-digests": {"task": "digests.resume", "schedule": 300.0, "options": {"expires": 240}},
     "poll-article-feeds": {
         "task": "articles.poll_feeds",
         "schedule": 60.0 * flask_app.config["ARTICLE_FEED_INTERVAL"],

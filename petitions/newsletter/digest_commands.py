@@ -37,9 +37,15 @@ def send(frequency: str, dry_run: bool, only_email: str | None, queue: bool) -> 
         _preview_or_send_one(frequency, only_email, dry_run)
         return
     if queue and not dry_run:
-        from petitions.newsletter.digest_tasks import start_digest
+        from petitions.celery import BrokerUnavailable
+        from petitions.newsletter import digest_tasks  # noqa: F401  (registers digests.start)
 
-        start_digest.delay(frequency)
+        try:
+            current_app.extensions["quick_publisher"].send("digests.start", args=(frequency,))
+        except BrokerUnavailable as exc:
+            raise click.ClickException(
+                f"The broker is unreachable ({exc}). Run without --queue to send from here."
+            ) from None
         click.echo(f"Queued the {frequency} digest for the workers.")
         return
     started = time.monotonic()
