@@ -74,6 +74,12 @@ def register_admin(app: Flask) -> None:
     from petitions.admin.updates import bp as updates
 
     login_manager.init_app(app)
+    # Flask-Login's after-request hook looks into the session on every response, and a
+    # session looked at makes Flask add "Vary: Cookie", which keeps shared caches from
+    # serving count.json and the read API. Logins exist only under /admin: run it there.
+    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
+    if not bp._got_registered_once:
+        bp.after_request(login_manager._update_remember_cookie)
     login_manager.login_view = "admin.auth.login"
     login_manager.session_protection = "strong"
 

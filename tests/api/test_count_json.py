@@ -63,3 +63,15 @@ def test_count_json_answers_cors_preflight(client):
 def test_removed_and_hidden_petitions_are_not_polled(client):
     PetitionFactory(slug="hidden", hidden=True)
     assert client.get("/petitions/hidden/count.json").status_code == 404
+
+
+def test_the_count_and_the_read_api_do_not_vary_on_cookies(client):
+    """A reader who opened the form has a session cookie; their polls must still be
+    answerable from a shared cache, so nothing on the way may look into the session."""
+    PetitionFactory(slug="poll")
+    client.get("/petitions/poll")  # the form's CSRF token starts a session
+    assert client.get_cookie("session") is not None
+
+    for url in ("/petitions/poll/count.json", "/petitions.json", "/petitions/poll.json"):
+        vary = client.get(url).headers.get("Vary", "")
+        assert "Cookie" not in vary, f"{url} varies on {vary}"
