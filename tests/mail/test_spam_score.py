@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import socket
 import subprocess
@@ -24,7 +23,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -32,23 +30,8 @@ import pytest
 
 from petitions.config import load_settings
 from petitions.database import utcnow
-from petitions.delivery import service
-from petitions.extensions import db
 from petitions.mail.dkim import generate_private_key
-from petitions.newsletter.email import send_subscription_confirmation, send_welcome
-from petitions.privacy.rights import request_link
-from petitions.signing.email import send_already_signed_notice, send_signature_confirmation
-from petitions.updates import sending
-from petitions.updates.models import PetitionUpdate
-from tests.factories import (
-    AdminUserFactory,
-    CategoryFactory,
-    PetitionFactory,
-    SignatureFactory,
-    SubscriberFactory,
-)
 from tests.mail import every_kind
-from tests.newsletter.digest_helpers import article, run_digest
 from tests.support.environment import IN_CI, PROJECT_ROOT
 
 pytestmark = pytest.mark.spam  # bin/test -m spam
@@ -123,45 +106,23 @@ def realistic_settings(app, tmp_path: Path) -> None:
     assert app.config["LIST_ID_DOMAIN"] == DOMAIN
 
 
+# One message of each kind with the words a newsroom would write (tests/mail/every_kind.py
+# queues and delivers them as the service does).
+REALISTIC = every_kind.Story(
+    addresses=ADDRESSES,
+    petition={key: value for key, value in PETITION.items() if key != "target_email"},
+    category={"name": "Local government", "slug": "local-government"},
+    signers=("Zoë Núñez", "Marcus Hale", "Sam Whitfield"),
+    articles=tuple({"title": title, "url": f"https://www.truthandresistance.org/2026/11/{slug}/"}
+                   for title, slug in ARTICLES),
+    cover_letter=COVER_LETTER,
+    update=UPDATE,
+    editor=f"editor@{DOMAIN}",
+)
+
+
 def send_every_kind_realistically(app) -> None:
-    """One message of each kind, queued as the service queues it (the same calls as
-    tests/mail/every_kind.py, with content a newsroom would write), then delivered."""
-    now = utcnow()
-    category = CategoryFactory(name="Local government", slug="local-government")
-    petition = PetitionFactory(category=category, **PETITION)
-    pending = SignatureFactory(petition=petition, name="Zoë Núñez", postcode="10027",
-                               email=ADDRESSES["signature_confirmation"])
-    confirmed = SignatureFactory(petition=petition, name="Marcus Hale", state="confirmed",
-                                 confirmed_at=now - timedelta(hours=2),
-                                 email=ADDRESSES["signature_already_confirmed"])
-    SignatureFactory(petition=petition, name="Sam Whitfield", state="confirmed",
-                     confirmed_at=now - timedelta(hours=1), email_updates=True,
-                     email=ADDRESSES["petition_update"])
-    new_reader = SubscriberFactory(email=ADDRESSES["subscription_confirmation"],
-                                   state="pending", follows=[category])
-    welcomed = SubscriberFactory(email=ADDRESSES["subscription_welcome"], frequency="weekly",
-                                 follows=[category])
-    for hours, (title, slug) in enumerate(ARTICLES, start=2):
-        article(category, now - timedelta(hours=hours), title=title,
-                url=f"https://www.truthandresistance.org/2026/11/{slug}/")
-    SubscriberFactory(email=ADDRESSES["digest"], follows=[category])
-    with app.test_request_context():
-        send_signature_confirmation(pending)
-        send_already_signed_notice(confirmed)
-        send_subscription_confirmation(new_reader)
-        send_welcome(welcomed)
-        db.session.commit()
-        request_link(ADDRESSES["privacy_link"])
-        service.email_delivery(petition, COVER_LETTER, secrets.token_urlsafe(16),
-                               AdminUserFactory(email=f"editor@{DOMAIN}"))
-        update = PetitionUpdate(petition_id=petition.id, title=UPDATE[0], body=UPDATE[1])
-        db.session.add(update)
-        db.session.commit()
-        sending.publish(update)
-        db.session.commit()
-        sending.fan_out(update.id)
-        db.session.commit()
-    run_digest(now=now)  # queues the digest, then delivers everything due
+    every_kind.send_every_kind(app, REALISTIC)
 
 
 def as_received(raw: bytes, mail_from: str) -> bytes:
