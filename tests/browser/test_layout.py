@@ -32,9 +32,10 @@ from tests.factories import SignatureFactory
 WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 SHOTS = ARTIFACTS.parent / "screenshots"
 # The pages the README shows; every other page is still checked and saved as an artefact.
-README_PAGES = ("demo-petition", "demo-petition-es", "index", "petition-with-errors", "check-email", "confirmed",
-                "petition-closed", "petition-removed-410", "token-expired",
-                "too-many-requests-429", "subscribe", "preferences", "unsubscribed")
+README_PAGES = ("demo-petition", "demo-petition-es", "demo-index", "petition-with-errors",
+                "check-email", "confirmed", "demo-petition-closed", "petition-removed-410",
+                "token-expired", "too-many-requests-429", "subscribe", "preferences",
+                "unsubscribed")
 
 SIGNERS = [("Maria", "US"), ("Jamal", "US"), ("Ana", "SV"), ("Luis", "MX"), ("Grace", "US"),
            ("Tomás", "GT"), ("Sofía", "HN"), ("Dev", "CA")]
@@ -64,7 +65,25 @@ def demo_petition_in_spanish(browser_page, app):
     browser_page.get_by_role("heading", level=1).filter(has_text="policía").wait_for()
 
 
+def demo_index(browser_page, app):
+    """The list of open petitions, with the demo's."""
+    load_demo()
+    settle()
+    browser_page.goto("/")
+
+
+def demo_petition_closed(browser_page, app):
+    """The demo petition after its deadline: the result instead of the form."""
+    load_demo()
+    petition = _demo()
+    petition.closes_at = utcnow() - timedelta(days=1)
+    petition.signature_count = 12_480
+    settle()
+    browser_page.goto(f"/petitions/{PETITION_SLUG}")
+
+
 PAGES = {"demo-petition": demo_petition, "demo-petition-es": demo_petition_in_spanish,
+         "demo-index": demo_index, "demo-petition-closed": demo_petition_closed,
          **PETITION_PAGES, **NEWSLETTER_PAGES}
 # The embed is a card for other sites' iframes, checked by the embed tests at its own size.
 LAID_OUT = [name for name in PAGES if not name.startswith("embed")]
