@@ -235,13 +235,12 @@ def _newsletter_settings(env: Mapping[str, str], base_url: str, mail_from: str) 
     }
 
 
-def _deliverability_settings(env: Mapping[str, str]) -> dict:
+def _deliverability_settings(env: Mapping[str, str], mail_from: str) -> dict:
     """DKIM signing (DKIM_SELECTOR, DKIM_DOMAIN, DKIM_PRIVATE_KEY: all or none) and the
     VERP envelope sender (BOUNCE_ADDRESS); the key is read and tried once, here."""
     from petitions.mail.dkim import dkim_from_env
     from petitions.mail.verp import bounce_address_from_env
 
-    mail_from = _mail_from(env, _base_url(env))
     mail_domain = mail_from.rsplit("@", 1)[-1].rstrip(">").strip()
     return {"DKIM": dkim_from_env(env, mail_domain), "BOUNCE_ADDRESS": bounce_address_from_env(env)}
 
@@ -280,7 +279,7 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict:
         **_newsletter_settings(env, base_url, mail_from),
         **language_settings(env),
         **abuse_settings(env, redis_url),
-        **_deliverability_settings(env),
+        **_deliverability_settings(env, mail_from),
         "APP_ENV": app_env,
         "SECRET_KEY": _secret_key(env, app_env, instance),
         "SECRET_KEY_FALLBACKS": _secret_key_fallbacks(env, app_env),

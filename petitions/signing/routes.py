@@ -19,6 +19,7 @@ from petitions.abuse.limiter import limit_string, setting
 from petitions.abuse.traps import started_token
 from petitions.api.http_cache import cacheable
 from petitions.extensions import db, limiter
+from petitions.newsletter.models import Article
 from petitions.signing.canonical import canonical_email
 from petitions.signing.forms import SignatureForm, country_name
 from petitions.signing.models import Petition, PetitionState, Signature, SignatureState
@@ -68,10 +69,17 @@ def _recent_public_signers(petition: Petition) -> list[dict]:
     ]
 
 
+def _source_article(petition: Petition) -> Article | None:
+    """The article the petition came from: the latest one that links to it."""
+    return db.session.scalar(select(Article).where(Article.petition_id == petition.id)
+                             .order_by(Article.published_at.desc()).limit(1))
+
+
 def _render_petition(petition: Petition, form: SignatureForm, status: int = 200):
     page = render_template(
         "signing/petition.html",
         petition=localized(petition),
+        source=_source_article(petition),
         form=form,
         recent_signers=_recent_public_signers(petition),
         refresh_seconds=current_app.config["COUNT_REFRESH_SECONDS"],

@@ -58,19 +58,17 @@ def milestone_text(petition: Petition, kind: UpdateKind) -> tuple[str, str]:
     )
 
 
-def words_for_reader(update, petition_title: str, locale: str) -> tuple[str, str]:
+def words_for_reader(update, petition, petition_title: str, locale: str) -> tuple[str, str]:
     """An update's (title, body) for one reader. An admin's words go out as written; a
     milestone's text is generated, so it is written again in the reader's language, with
-    the petition's title in that language. `update` needs kind, title and body, plus the
-    petition's target, signature_count, goal and slug (a PetitionUpdate's petition, or
-    the renderer's plain copy)."""
+    the petition's title in that language. `update` needs kind, title and body; `petition`
+    target, signature_count, goal and slug (a Petition, or the renderer's plain copy)."""
     if update.kind == UpdateKind.MANUAL:
         return update.title, update.body
-    source = getattr(update, "petition", None) or update
-    petition = SimpleNamespace(title=petition_title, target=source.target, slug=source.slug,
-                               signature_count=source.signature_count, goal=source.goal)
+    in_language = SimpleNamespace(title=petition_title, target=petition.target, slug=petition.slug,
+                                  signature_count=petition.signature_count, goal=petition.goal)
     with force_locale(locale):
-        return milestone_text(petition, UpdateKind(update.kind))
+        return milestone_text(in_language, UpdateKind(update.kind))
 
 
 def _visible():

@@ -72,7 +72,7 @@ class UpdateRenderer:
         petition_title = translated.title if translated else update.petition_title
 
         def make() -> Variant:
-            title, body = words_for_reader(update, petition_title, locale)
+            title, body = words_for_reader(update, update, petition_title, locale)
             with force_locale(locale):
                 text, html = render_bodies(
                     title=title, body=body, kind=update.kind,

@@ -120,7 +120,7 @@ def _subject_in(update: PetitionUpdate, locale: str) -> str:
     from petitions.updates.milestones import words_for_reader  # it builds on this module
 
     petition_title = petition_text(update.petition, locale).title
-    title, _body = words_for_reader(update, petition_title, locale)
+    title, _body = words_for_reader(update, update.petition, petition_title, locale)
     with force_locale(locale):
         return update_subject(title, petition_title)
 
